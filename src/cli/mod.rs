@@ -1,0 +1,177 @@
+//! The command line. clap lives in this module and nowhere else: each subcommand's arguments are
+//! converted into the library's own option types before any work starts.
+//!
+//! `repo.rs` holds the publishing and version subcommands; this file the build-side ones.
+
+mod repo;
+
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, Subcommand};
+
+use crate::error::{Error, EXIT_OK};
+use crate::report::Stderr;
+
+/// Builds and publishes the cts-server Debian package.
+#[derive(Debug, Parser)]
+#[command(name = "cts-deb", version, about, long_about = None, after_help = EXIT_CODES)]
+pub struct Cli {
+    /// Print only errors and warnings on stderr
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const EXIT_CODES: &str =
+    "Exit codes: 0 success; 1 the work failed (I/O, disk full, a tool failed); \
+2 usage error; 3 invalid input (config, source, templates, version, .deb); \
+4 publish refused (conflicting bytes, older version).";
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Build cts-server_<version>_<arch>.deb from a config and the application source
+    Build(BuildArgs),
+    /// Render every template (conffiles, scripts, control) into a directory for review
+    Render(RenderArgs),
+    /// Show a .deb's control fields, conffiles, scripts and file list (read by cts-deb itself)
+    Inspect(InspectArgs),
+    /// Publish .deb files into a signed apt repository
+    Publish(repo::PublishArgs),
+    /// Manage an apt repository (init, gc)
+    Repo(repo::RepoArgs),
+    /// Debian version strings (compare with dpkg semantics)
+    Version(repo::VersionArgs),
+    /// Print a shell completion script
+    Completions(CompletionsArgs),
+    /// Print the man page (roff)
+    Man,
+}
+
+/// Where the configuration and templates come from.
+#[derive(Debug, clap::Args)]
+pub struct InputArgs {
+    /// The cts.toml to use [default: the embedded reference config, examples/cts.toml]
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Application source directory (overrides [source] in the config)
+    #[arg(long, value_name = "DIR")]
+    pub source: Option<PathBuf>,
+    /// Package version (overrides the config and debian/changelog)
+    #[arg(long = "version", value_name = "V")]
+    pub pkg_version: Option<String>,
+    /// Template directory with conffiles/, maintscripts/, files/ and debian/ [default: embedded]
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BuildArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Directory the .deb is written to
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub out: PathBuf,
+    /// Print the result as JSON instead of the path
+    #[arg(long)]
+    pub json: bool,
+    /// Wheel cache directory [default: $XDG_CACHE_HOME/cts-deb/wheels or ~/.cache/cts-deb/wheels]
+    #[arg(long, value_name = "DIR", env = "CTS_DEB_WHEEL_CACHE")]
+    pub wheel_cache: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct RenderArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    /// Directory the rendered tree is written to (must not exist yet, or be empty)
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct InspectArgs {
+    /// The .deb to read
+    #[arg(value_name = "FILE.deb")]
+    pub file: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to generate for
+    #[arg(value_enum, value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
+}
+
+/// Runs the CLI and returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return e.exit_code();
+        }
+    };
+    let reporter = Stderr { quiet: cli.quiet };
+    let result = match cli.command {
+        Command::Build(args) => build(args, &reporter),
+        Command::Render(args) => render(args, &reporter),
+        Command::Inspect(args) => inspect(args),
+        Command::Publish(args) => return repo::publish(args, &reporter),
+        Command::Repo(args) => return repo::repo(args, &reporter),
+        Command::Version(args) => return repo::version(args),
+        Command::Completions(args) => {
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "cts-deb",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(Cli::command())
+            .render(&mut std::io::stdout())
+            .map_err(|e| Error::Failed(format!("failed to write the man page: {e}"))),
+    };
+    match result {
+        Ok(()) => EXIT_OK,
+        Err(e) => report_error(&e),
+    }
+}
+
+/// Prints the error chain on one line, as ripgrep does, and returns its exit code.
+fn report_error(e: &Error) -> i32 {
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        let s = s.to_string();
+        if !msg.contains(&s) {
+            msg.push_str(": ");
+            msg.push_str(&s);
+        }
+        source = s_source(source);
+    }
+    eprintln!("cts-deb: error: {msg}");
+    e.exit_code()
+}
+
+fn s_source<'a>(
+    e: Option<&'a (dyn std::error::Error + 'static)>,
+) -> Option<&'a (dyn std::error::Error + 'static)> {
+    e.and_then(|e| e.source())
+}
+
+fn build(_args: BuildArgs, _reporter: &Stderr) -> crate::error::Result<()> {
+    Err(Error::Failed("build: not wired yet".into()))
+}
+
+fn render(_args: RenderArgs, _reporter: &Stderr) -> crate::error::Result<()> {
+    Err(Error::Failed("render: not wired yet".into()))
+}
+
+fn inspect(_args: InspectArgs) -> crate::error::Result<()> {
+    Err(Error::Failed("inspect: not wired yet".into()))
+}

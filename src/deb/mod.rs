@@ -1,0 +1,1 @@
+//! Writing and reading `.deb` archives from a [`crate::plan::PackagePlan`].

@@ -1,0 +1,16 @@
+//! cts-deb: builds and publishes the `cts-server` Debian package.
+//!
+//! The pipeline shows in the layout:
+//! [`config`] (parse + validate `cts.toml`) → [`plan`] (pure: every file, mode, owner, script and
+//! control field decided) → [`deb`] (archive writers that only serialise the plan).
+//! [`repo`] publishes finished packages into a signed apt repository. [`cli`] owns clap and
+//! nothing else does.
+
+pub mod cli;
+pub mod config;
+pub mod deb;
+pub mod error;
+pub mod fsx;
+pub mod plan;
+pub mod report;
+pub mod version;

@@ -1,0 +1,1 @@
+//! Debian version strings, parsed, validated and compared exactly as dpkg does.
