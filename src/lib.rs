@@ -6,11 +6,14 @@
 //! [`repo`] publishes finished packages into a signed apt repository. [`cli`] owns clap and
 //! nothing else does.
 
+pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod deb;
 pub mod error;
 pub mod fsx;
 pub mod plan;
+pub mod render;
 pub mod report;
+pub mod source;
 pub mod version;
