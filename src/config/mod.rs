@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use check::version as check_version;
 pub use resolve::resolve;
 
 /// An invalid configuration: which file, which key, what is wrong.

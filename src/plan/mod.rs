@@ -7,6 +7,10 @@
 
 use std::path::PathBuf;
 
+mod build;
+
+pub use build::{plan, Inputs, PlanError, Planned, Wheels};
+
 /// Where a regular file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileSource {

@@ -1,0 +1,472 @@
+//! Builds a [`PackagePlan`] from a resolved config, the templates, the source tree and the
+//! wheelhouse. Pure apart from reading file sizes: nothing is written here, so every input error
+//! surfaces before the output directory is touched.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use super::{installed_size_kib, ControlMember, Entry, EntryKind, FileSource, PackagePlan};
+use crate::config::{Broker, Config, Database, Instance, Project, Web};
+use crate::render::{self, InstanceCtx, PathNames, Rendered, Target, TemplateError, TemplateSet};
+use crate::source::{SourceKind, SourceTree};
+
+/// Everything that can make planning fail.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error("{origin}/debian/changelog: {message}")]
+    Changelog { origin: String, message: String },
+    #[error("{origin}: {message}")]
+    Version { origin: String, message: String },
+    #[error("SOURCE_DATE_EPOCH=`{value}` is not a positive whole number of seconds")]
+    Clock { value: String },
+    #[error("two files would be installed at `/{path}` (from {first} and {second})")]
+    Conflict { path: String, first: String, second: String },
+    #[error("rendered control file from `{template}`: {message}")]
+    Control { template: String, message: String },
+}
+
+/// The wheelhouse as the planner needs it.
+#[derive(Debug, Clone)]
+pub struct Wheels {
+    /// Wheel files, sorted by file name.
+    pub files: Vec<PathBuf>,
+    /// Every wheel is `none-any`: the package can be `Architecture: all`.
+    pub pure: bool,
+}
+
+/// What the planner reads.
+pub struct Inputs<'a> {
+    pub config: &'a Config,
+    pub templates: &'a TemplateSet,
+    pub source: &'a SourceTree,
+    pub wheels: &'a Wheels,
+    /// `--version`, overriding the config and the changelog.
+    pub version: Option<&'a str>,
+    /// `SOURCE_DATE_EPOCH` as found in the environment.
+    pub source_date_epoch: Option<&'a str>,
+    /// Debian architecture of the build host, used when a wheel is not pure.
+    pub host_arch: &'a str,
+}
+
+/// A plan plus the rendered templates (for `cts-deb render`).
+pub struct Planned {
+    pub plan: PackagePlan,
+    pub rendered: Vec<Rendered>,
+}
+
+#[derive(Serialize)]
+struct Context<'a> {
+    package: PackageCtx,
+    project: &'a Project,
+    paths: Paths,
+    instances: &'a [Instance],
+    web: &'a Web,
+    database: &'a Database,
+    broker: &'a Broker,
+    source: SourceCtx,
+    depends: Vec<String>,
+    installed_size: u64,
+}
+
+#[derive(Serialize)]
+struct PackageCtx {
+    name: String,
+    version: String,
+    arch: String,
+    maintainer: String,
+    section: String,
+    priority: String,
+    synopsis: String,
+    /// The Description field value: synopsis, then folded extended lines.
+    description: String,
+}
+
+#[derive(Serialize)]
+struct Paths {
+    share: String,
+    app: String,
+    wheels: String,
+    requirements: String,
+    etc: String,
+    state: String,
+    backups: String,
+    setup: String,
+    source: String,
+    env: String,
+    log: String,
+    static_: String,
+    media: String,
+    ssl: String,
+}
+
+#[derive(Serialize)]
+struct SourceCtx {
+    commit: String,
+}
+
+/// Decides everything about the package.
+pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
+    let cfg = inputs.config;
+    let origin = inputs.templates.origin.clone();
+    let changelog_text = inputs.templates.get("debian/changelog").ok_or_else(|| {
+        PlanError::Changelog { origin: origin.clone(), message: "missing".into() }
+    })?;
+    let top = crate::changelog::top_entry(changelog_text)
+        .map_err(|message| PlanError::Changelog { origin: origin.clone(), message })?;
+
+    let (version, version_origin) = match (inputs.version, &cfg.package.version) {
+        (Some(v), _) => (v.to_string(), "--version".to_string()),
+        (None, Some(v)) => (v.clone(), format!("{}: package.version", cfg.file.display())),
+        (None, None) => (top.version.clone(), format!("{origin}/debian/changelog")),
+    };
+    crate::config::check_version(&version)
+        .map_err(|message| PlanError::Version { origin: version_origin, message })?;
+
+    let mtime = match inputs.source_date_epoch {
+        Some(v) => match v.trim().parse::<u64>() {
+            Ok(n) if n > 0 => n,
+            _ => return Err(PlanError::Clock { value: v.into() }),
+        },
+        None => top.timestamp,
+    };
+
+    let name = cfg.package.name.clone();
+    let arch = if inputs.wheels.pure { "all".to_string() } else { inputs.host_arch.to_string() };
+    let share = format!("/usr/share/{name}");
+    let root = &cfg.project.root;
+    let paths = Paths {
+        app: format!("{share}/app"),
+        wheels: format!("{share}/wheels"),
+        requirements: format!("{share}/requirements.txt"),
+        etc: format!("/etc/{name}"),
+        state: format!("/var/lib/{name}"),
+        backups: format!("/var/backups/{name}"),
+        setup: format!("/usr/sbin/{name}-setup"),
+        source: format!("{root}/source"),
+        env: format!("{root}/env"),
+        log: format!("{root}/log"),
+        static_: format!("{root}/public/static"),
+        media: format!("{root}/public/media"),
+        ssl: format!("{root}/ssl"),
+        share,
+    };
+    let mut context = Context {
+        package: PackageCtx {
+            name: name.clone(),
+            version: version.clone(),
+            arch: arch.clone(),
+            maintainer: cfg.package.maintainer.clone(),
+            section: cfg.package.section.clone(),
+            priority: cfg.package.priority.clone(),
+            synopsis: cfg.package.synopsis.clone(),
+            description: fold_description(&cfg.package.synopsis, &cfg.package.extended),
+        },
+        project: &cfg.project,
+        paths,
+        instances: &cfg.instances,
+        web: &cfg.web,
+        database: &cfg.database,
+        broker: &cfg.broker,
+        source: SourceCtx { commit: inputs.source.commit.clone().unwrap_or_default() },
+        depends: depends(cfg),
+        installed_size: 0,
+    };
+
+    let instance_ctx: Vec<InstanceCtx<'_, Instance>> =
+        cfg.instances.iter().map(|i| InstanceCtx { name: &i.name, value: i }).collect();
+    let names = PathNames { package: &name, project: &cfg.project.name };
+    let rendered = render::render_all(inputs.templates, &context, &names, &instance_ctx)?;
+
+    let mut files = Files::default();
+    let share_rel = format!("usr/share/{name}");
+    for f in &inputs.source.files {
+        let path = format!("{share_rel}/app/{}", f.rel);
+        let from = inputs.source.root.join(&f.rel);
+        match &f.kind {
+            SourceKind::Dir => files.dir(&path),
+            SourceKind::File { size, executable } => {
+                let mode = if *executable { 0o755 } else { 0o644 };
+                files.add(path, mode, disk(from, *size), "the source")?;
+            }
+            SourceKind::Symlink { target } => files.add(
+                path,
+                0o777,
+                EntryKind::Symlink { target: target.clone() },
+                "the source",
+            )?,
+        }
+    }
+    files.dir(&format!("{share_rel}/app"));
+    for wheel in &inputs.wheels.files {
+        let file_name = wheel.file_name().unwrap_or_default().to_string_lossy();
+        let size = crate::fsx::metadata(wheel).map(|m| m.len()).map_err(TemplateError::from)?;
+        files.add(
+            format!("{share_rel}/wheels/{file_name}"),
+            0o644,
+            disk(wheel.clone(), size),
+            "the wheelhouse",
+        )?;
+    }
+    let req_size = crate::fsx::metadata(&cfg.requirements).map_err(TemplateError::from)?.len();
+    files.add(
+        format!("{share_rel}/requirements.txt"),
+        0o644,
+        disk(cfg.requirements.clone(), req_size),
+        "python.requirements",
+    )?;
+    if let Some(commit) = &inputs.source.commit {
+        files.add(
+            format!("{share_rel}/source-commit"),
+            0o644,
+            bytes(format!("{commit}\n").into_bytes()),
+            "source.git",
+        )?;
+    }
+    let mut conffiles = Vec::new();
+    let mut scripts = Vec::new();
+    for r in &rendered {
+        match r.target {
+            Target::Conffile => {
+                conffiles.push(format!("/{}", r.path));
+                files.add(r.path.clone(), 0o644, bytes(r.contents.clone()), &r.template)?;
+            }
+            Target::File => {
+                let exec = r.path.starts_with("usr/sbin/")
+                    || r.path.starts_with("usr/bin/")
+                    || r.path.split('/').rev().nth(1) == Some("bin");
+                let mode = if exec { 0o755 } else { 0o644 };
+                files.add(r.path.clone(), mode, bytes(r.contents.clone()), &r.template)?;
+            }
+            Target::Script => scripts.push(ControlMember {
+                name: r.path.clone(),
+                mode: 0o755,
+                contents: r.contents.clone(),
+            }),
+        }
+    }
+    let doc = format!("usr/share/doc/{name}");
+    let copyright =
+        inputs.templates.get("debian/copyright").ok_or_else(|| TemplateError::Layout {
+            template: format!("{origin}/debian/copyright"),
+            message: "missing: every package needs a copyright file".into(),
+        })?;
+    files.add(
+        format!("{doc}/copyright"),
+        0o644,
+        bytes(copyright.as_bytes().to_vec()),
+        "debian/copyright",
+    )?;
+    let changelog_name = if version.contains('-') { "changelog.Debian.gz" } else { "changelog.gz" };
+    files.add(
+        format!("{doc}/{changelog_name}"),
+        0o644,
+        bytes(gzip_n(changelog_text.as_bytes())),
+        "debian/changelog",
+    )?;
+
+    let entries = files.into_entries();
+    context.installed_size = installed_size_kib(&entries);
+    let control_template = "debian/control.tera";
+    let control_text = render::render_one(inputs.templates, control_template, &context)?;
+    let control = parse_control(&control_text).map_err(|message| PlanError::Control {
+        template: format!("{origin}/{control_template}"),
+        message,
+    })?;
+    let upstream_and_rev = version.split_once(':').map_or(version.as_str(), |(_, v)| v);
+    let file_name = format!("{name}_{upstream_and_rev}_{arch}.deb");
+    scripts.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(Planned {
+        plan: PackagePlan {
+            control,
+            entries,
+            conffiles,
+            control_members: scripts,
+            mtime,
+            file_name,
+        },
+        rendered,
+    })
+}
+
+fn disk(path: PathBuf, size: u64) -> EntryKind {
+    EntryKind::File { source: FileSource::Disk(path), size }
+}
+
+fn bytes(b: Vec<u8>) -> EntryKind {
+    let size = b.len() as u64;
+    EntryKind::File { source: FileSource::Bytes(b), size }
+}
+
+/// The package's Depends: what the stack and the maintainer scripts need, then the user's extras
+/// in the order given. A remote database or broker needs only its client side.
+fn depends(cfg: &Config) -> Vec<String> {
+    let mut d: Vec<String> = vec!["nginx".into()];
+    d.push(if cfg.database.local { "postgresql" } else { "postgresql-client" }.into());
+    if cfg.broker.local {
+        d.push("rabbitmq-server".into());
+    }
+    for p in [
+        "supervisor",
+        "python3",
+        "python3-venv",
+        "adduser",
+        "ssl-cert",
+        "libpq5",
+        "openssl",
+        "logrotate",
+    ] {
+        d.push(p.into());
+    }
+    for extra in &cfg.package.depends {
+        if !d.contains(extra) {
+            d.push(extra.clone());
+        }
+    }
+    d
+}
+
+/// `Description:` value: the synopsis, then each extended line with a leading space; an empty
+/// line becomes ` .` (a truly blank line would end the stanza).
+fn fold_description(synopsis: &str, extended: &[String]) -> String {
+    let mut lines: Vec<&str> = extended.iter().map(String::as_str).collect();
+    while lines.last() == Some(&"") {
+        lines.pop();
+    }
+    let mut out = synopsis.to_string();
+    let mut prev_empty = true;
+    for l in lines {
+        if l.is_empty() {
+            if !prev_empty {
+                out.push_str("\n .");
+            }
+            prev_empty = true;
+        } else {
+            out.push_str("\n ");
+            out.push_str(l);
+            prev_empty = false;
+        }
+    }
+    out
+}
+
+/// Parses a rendered control file into ordered fields and checks its syntax.
+fn parse_control(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (n, line) in text.trim_end_matches('\n').split('\n').enumerate() {
+        let n = n + 1;
+        if line.trim().is_empty() {
+            return Err(format!("line {n} is empty: a blank line would end the stanza"));
+        }
+        if line.starts_with([' ', '\t']) {
+            let (_, value) =
+                fields.last_mut().ok_or(format!("line {n} continues no field: `{line}`"))?;
+            value.push('\n');
+            value.push_str(line);
+            continue;
+        }
+        let (key, value) = line.split_once(':').ok_or(format!("line {n} is not `Field: value`"))?;
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(format!("line {n}: invalid field name `{key}`"));
+        }
+        if fields.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
+            return Err(format!("field `{key}` appears twice"));
+        }
+        fields.push((key.to_string(), value.trim().to_string()));
+    }
+    for required in ["Package", "Version", "Architecture", "Maintainer", "Description"] {
+        match fields.iter().find(|(k, _)| k == required) {
+            Some((_, v)) if !v.is_empty() => {}
+            _ => return Err(format!("required field `{required}` is missing or empty")),
+        }
+    }
+    Ok(fields)
+}
+
+/// gzip with `-9 -n` semantics: no file name, mtime 0 — the same bytes on every build.
+fn gzip_n(data: &[u8]) -> Vec<u8> {
+    let mut enc = flate2::GzBuilder::new()
+        .mtime(0)
+        .operating_system(3)
+        .write(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).expect("writing to a Vec cannot fail");
+    enc.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Collects entries, adds every parent directory, refuses two sources for one path.
+#[derive(Default)]
+struct Files {
+    entries: Vec<(Entry, String)>,
+    dirs: BTreeSet<String>,
+}
+
+impl Files {
+    fn dir(&mut self, path: &str) {
+        let mut p = path;
+        loop {
+            self.dirs.insert(p.to_string());
+            match p.rsplit_once('/') {
+                Some((parent, _)) => p = parent,
+                None => break,
+            }
+        }
+    }
+
+    fn add(
+        &mut self,
+        path: String,
+        mode: u32,
+        kind: EntryKind,
+        from: &str,
+    ) -> Result<(), PlanError> {
+        if let Some((_, first)) = self.entries.iter().find(|(e, _)| e.path == path) {
+            return Err(PlanError::Conflict { path, first: first.clone(), second: from.into() });
+        }
+        if let Some((parent, _)) = path.rsplit_once('/') {
+            self.dir(parent);
+        }
+        self.entries.push((Entry { path, mode, kind }, from.to_string()));
+        Ok(())
+    }
+
+    fn into_entries(self) -> Vec<Entry> {
+        let mut entries: Vec<Entry> = self.entries.into_iter().map(|(e, _)| e).collect();
+        for d in self.dirs {
+            if !entries.iter().any(|e| e.path == d) {
+                entries.push(Entry { path: d, mode: 0o755, kind: EntryKind::Dir });
+            }
+        }
+        entries.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
+        entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn description_folding() {
+        let ext = vec!["one".to_string(), "".into(), "two".into(), "".into()];
+        assert_eq!(fold_description("Syn", &ext), "Syn\n one\n .\n two");
+    }
+
+    #[test]
+    fn control_parsing() {
+        let ok = "Package: a\nVersion: 1\nArchitecture: all\nMaintainer: x <y@z>\n\
+                  Description: s\n long\n";
+        assert_eq!(parse_control(ok).unwrap().len(), 5);
+        assert!(parse_control("Package: a\n\nVersion: 1\n").unwrap_err().contains("empty"));
+        assert!(parse_control("Package: a\nPackage: b\n").unwrap_err().contains("twice"));
+    }
+
+    #[test]
+    fn gzip_is_deterministic() {
+        assert_eq!(gzip_n(b"hello"), gzip_n(b"hello"));
+        assert_eq!(&gzip_n(b"hello")[4..8], &[0, 0, 0, 0]);
+    }
+}
