@@ -17,3 +17,4 @@ pub mod render;
 pub mod report;
 pub mod source;
 pub mod version;
+pub mod wheels;
