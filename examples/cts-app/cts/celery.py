@@ -1,4 +1,5 @@
 """Celery app `cts.celery:app`. Its configuration is the CELERY_* block of cts.settings."""
+
 import os
 
 from celery import Celery

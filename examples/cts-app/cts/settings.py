@@ -5,6 +5,7 @@ cts-server's supervisor programs and setup script load two files per instance:
 generated at install). Required: ``CTS_INSTANCE`` and ``CTS_SECRET_KEY``; every other variable has
 a default derived from the instance name. No secret is ever logged or printed.
 """
+
 import os
 from pathlib import Path
 from urllib.parse import quote

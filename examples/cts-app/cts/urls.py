@@ -3,6 +3,7 @@
 nginx forwards ``/TR/...`` unchanged to the turkey instance's gunicorn, so Django sees the prefix
 in the path and ``reverse()`` produces prefixed URLs without SCRIPT_NAME tricks.
 """
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path

@@ -1,4 +1,5 @@
 """Package scans, and one PollRun row per poll the beat schedule triggers."""
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone

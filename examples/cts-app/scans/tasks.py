@@ -1,4 +1,5 @@
 """Periodic poll, scheduled by the instance's single Celery beat (CELERY_BEAT_SCHEDULE)."""
+
 import logging
 
 from celery import shared_task

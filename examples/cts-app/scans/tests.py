@@ -1,4 +1,5 @@
-"""Run with the instance environment loaded: `python manage.py test` (the DB role needs CREATEDB)."""
+"""Run with the instance environment loaded: `python manage.py test` (role needs CREATEDB)."""
+
 from unittest import mock
 
 from django.conf import settings
