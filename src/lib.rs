@@ -6,10 +6,12 @@
 //! [`repo`] publishes finished packages into a signed apt repository. [`cli`] owns clap and
 //! nothing else does.
 
+pub mod build;
 pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod deb;
+pub mod defaults;
 pub mod error;
 pub mod fsx;
 pub mod plan;

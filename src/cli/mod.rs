@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 use clap::{CommandFactory, Parser, Subcommand};
 
+use crate::build;
 use crate::error::{Error, EXIT_OK};
 use crate::report::Stderr;
 
@@ -147,31 +148,61 @@ fn report_error(e: &Error) -> i32 {
     let mut msg = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        let s = s.to_string();
-        if !msg.contains(&s) {
+        let text = s.to_string();
+        if !msg.contains(&text) {
             msg.push_str(": ");
-            msg.push_str(&s);
+            msg.push_str(&text);
         }
-        source = s_source(source);
+        source = s.source();
     }
     eprintln!("cts-deb: error: {msg}");
     e.exit_code()
 }
 
-fn s_source<'a>(
-    e: Option<&'a (dyn std::error::Error + 'static)>,
-) -> Option<&'a (dyn std::error::Error + 'static)> {
-    e.and_then(|e| e.source())
+impl InputArgs {
+    fn into_options(self, wheel_cache: Option<PathBuf>) -> build::InputOptions {
+        build::InputOptions {
+            config: self.config,
+            source: self.source,
+            version: self.pkg_version,
+            templates: self.templates,
+            wheel_cache: wheel_cache.unwrap_or_else(build::default_wheel_cache),
+        }
+    }
 }
 
-fn build(_args: BuildArgs, _reporter: &Stderr) -> crate::error::Result<()> {
-    Err(Error::Failed("build: not wired yet".into()))
+fn build(args: BuildArgs, reporter: &Stderr) -> crate::error::Result<()> {
+    let opts = args.input.into_options(args.wheel_cache);
+    let result = build::build(&opts, &args.out, reporter)?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&result)
+            .map_err(|e| Error::Failed(format!("cannot encode the result as JSON: {e}")))?;
+        println!("{json}");
+    } else {
+        println!("{}", result.path.display());
+    }
+    Ok(())
 }
 
-fn render(_args: RenderArgs, _reporter: &Stderr) -> crate::error::Result<()> {
-    Err(Error::Failed("render: not wired yet".into()))
+fn render(args: RenderArgs, reporter: &Stderr) -> crate::error::Result<()> {
+    let wheel_cache = std::env::var_os("CTS_DEB_WHEEL_CACHE").map(PathBuf::from);
+    let opts = args.input.into_options(wheel_cache);
+    build::render(&opts, &args.out, reporter)?;
+    println!("{}", args.out.display());
+    Ok(())
 }
 
-fn inspect(_args: InspectArgs) -> crate::error::Result<()> {
-    Err(Error::Failed("inspect: not wired yet".into()))
+fn inspect(args: InspectArgs) -> crate::error::Result<()> {
+    let info = crate::deb::read_deb(&args.file).map_err(|e| match e.is_invalid_input() {
+        true => Error::Invalid(e.to_string()),
+        false => Error::Failed(e.to_string()),
+    })?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&info)
+            .map_err(|e| Error::Failed(format!("cannot encode the result as JSON: {e}")))?;
+        println!("{json}");
+    } else {
+        print!("{}", info.to_text());
+    }
+    Ok(())
 }
