@@ -22,7 +22,10 @@ use std::path::PathBuf;
 use crate::fsx::FsError;
 
 pub use compress::XzOptions;
-pub use reader::{read_deb, ControlScript, DataEntry, DataKind, DebInfo};
+pub use reader::{
+    read_deb, ControlField, ControlMemberInfo, ControlScript, DataEntry, DataKind, DebInfo,
+    Md5Line, MemberInfo,
+};
 pub use writer::{write_deb, write_deb_with, WriteOptions};
 
 /// Everything that can go wrong writing or reading a `.deb`. Each variant names the path, entry
@@ -77,3 +80,6 @@ impl DebError {
         )
     }
 }
+
+#[cfg(test)]
+mod tests;
