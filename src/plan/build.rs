@@ -235,6 +235,11 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
                 conffiles.push(format!("/{}", r.path));
                 files.add(r.path.clone(), 0o644, bytes(r.contents.clone()), &r.template)?;
             }
+            Target::File if r.path.starts_with("usr/share/man/") => {
+                // Man pages ship gzip'd (`gzip -9n`), as Policy 12.1 asks.
+                let path = format!("{}.gz", r.path.trim_end_matches(".gz"));
+                files.add(path, 0o644, bytes(gzip_n(&r.contents)), &r.template)?;
+            }
             Target::File => {
                 let exec = r.path.starts_with("usr/sbin/")
                     || r.path.starts_with("usr/bin/")
