@@ -17,6 +17,7 @@ pub mod fsx;
 pub mod plan;
 pub mod render;
 pub mod report;
+pub mod repo;
 pub mod source;
 pub mod version;
 pub mod wheels;

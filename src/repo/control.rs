@@ -1,0 +1,155 @@
+//! deb822 paragraphs as the publisher needs them: parse a binary package's `control` file (field
+//! order and continuation lines kept verbatim), look fields up case-insensitively, and check the
+//! names that end up in paths (package, architecture, suite, component).
+
+use super::error::{RepoError, Result};
+
+/// One paragraph: `(name, value)` pairs in file order. A multi-line value keeps its continuation
+/// lines, newline-separated, each still starting with its space or tab.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paragraph {
+    pub fields: Vec<(String, String)>,
+}
+
+impl Paragraph {
+    /// Parses one paragraph; an error string says what is wrong (the caller adds the path).
+    pub fn parse(text: &str) -> std::result::Result<Paragraph, String> {
+        let mut fields: Vec<(String, String)> = Vec::new();
+        let mut seen_blank = false;
+        for (n, line) in text.lines().enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if line.trim().is_empty() {
+                seen_blank = true;
+                continue;
+            }
+            if seen_blank {
+                return Err(format!("line {}: more than one paragraph", n + 1));
+            }
+            if line.starts_with(' ') || line.starts_with('\t') {
+                let Some(last) = fields.last_mut() else {
+                    return Err(format!("line {}: continuation line before any field", n + 1));
+                };
+                last.1.push('\n');
+                last.1.push_str(line.trim_end());
+                continue;
+            }
+            if line.starts_with('#') {
+                continue;
+            }
+            let Some((name, value)) = line.split_once(':') else {
+                return Err(format!("line {}: expected `Field: value`", n + 1));
+            };
+            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
+                return Err(format!("line {}: invalid field name `{name}`", n + 1));
+            }
+            if fields.iter().any(|(f, _)| f.eq_ignore_ascii_case(name)) {
+                return Err(format!("line {}: duplicate field `{name}`", n + 1));
+            }
+            fields.push((name.to_string(), value.trim().to_string()));
+        }
+        if fields.is_empty() {
+            return Err("empty control file".into());
+        }
+        Ok(Paragraph { fields })
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// Renders the paragraph without a trailing newline. Fields in `skip` are left out.
+    pub fn render(&self, skip: &[&str]) -> String {
+        let mut out = String::with_capacity(512);
+        for (name, value) in &self.fields {
+            if skip.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                continue;
+            }
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(name);
+            out.push(':');
+            if !value.is_empty() && !value.starts_with('\n') {
+                out.push(' ');
+            }
+            out.push_str(value);
+        }
+        out
+    }
+}
+
+/// Fields the publisher adds to each Packages stanza; a control file carrying them is refused.
+pub const PUBLISHER_FIELDS: &[&str] =
+    &["Filename", "Size", "MD5sum", "SHA1", "SHA256", "SHA512", "Description-md5"];
+
+/// Package names (deb-control(5)): lowercase letters, digits, `+ - .`, at least two characters,
+/// starting with a letter or digit.
+pub fn check_package_name(name: &str) -> Result<()> {
+    let ok = name.len() >= 2
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(RepoError::InvalidName {
+            what: "package name",
+            value: name.to_string(),
+            reason: "use lowercase letters, digits, `+`, `-` and `.`, starting with a letter or \
+                     digit, at least two characters",
+        })
+    }
+}
+
+/// Suite, component and architecture names become directory names: a conservative set.
+pub fn check_path_name(what: &'static str, name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"+-._".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(RepoError::InvalidName {
+            what,
+            value: name.to_string(),
+            reason: "use letters, digits, `+`, `-`, `.` and `_`, starting with a letter or digit",
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_order_and_continuations() {
+        let p = Paragraph::parse(
+            "Package: x\nVersion: 1.0\nDescription: short\n long line\n .\n more\n\n",
+        )
+        .unwrap();
+        assert_eq!(p.get("package"), Some("x"));
+        assert_eq!(p.get("Description"), Some("short\n long line\n .\n more"));
+        assert_eq!(p.render(&["Version"]), "Package: x\nDescription: short\n long line\n .\n more");
+    }
+
+    #[test]
+    fn rejects_broken_paragraphs() {
+        assert!(Paragraph::parse("Package: a\n\nPackage: b\n").is_err());
+        assert!(Paragraph::parse(" x\n").is_err());
+        assert!(Paragraph::parse("Package a\n").is_err());
+        assert!(Paragraph::parse("Package: a\npackage: b\n").is_err());
+        assert!(Paragraph::parse("\n").is_err());
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_package_name("cts-server").is_ok());
+        assert!(check_package_name("libc6").is_ok());
+        assert!(check_package_name("../x").is_err());
+        assert!(check_package_name("X").is_err());
+        assert!(check_path_name("suite", "prod").is_ok());
+        assert!(check_path_name("suite", "../prod").is_err());
+        assert!(check_path_name("suite", "").is_err());
+    }
+}

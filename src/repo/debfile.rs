@@ -1,0 +1,133 @@
+//! Reading an input `.deb` for publishing: the whole file's hashes and the `control` paragraph
+//! from `control.tar{,.gz,.xz}`. This is a deliberately small reader (the full one is
+//! `crate::deb`); it also refuses zstd members, which dpkg before 1.21.18 cannot read.
+
+use std::io::{Cursor, Read};
+use std::path::{Path, PathBuf};
+
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+
+use super::control::Paragraph;
+use super::error::{RepoError, Result};
+use crate::fsx;
+
+/// Size and the four digests that go into a Packages stanza.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hashes {
+    pub size: u64,
+    pub md5: String,
+    pub sha1: String,
+    pub sha256: String,
+    pub sha512: String,
+}
+
+impl Hashes {
+    pub fn of(bytes: &[u8]) -> Hashes {
+        Hashes {
+            size: bytes.len() as u64,
+            md5: hex::encode(Md5::digest(bytes)),
+            sha1: hex::encode(Sha1::digest(bytes)),
+            sha256: hex::encode(Sha256::digest(bytes)),
+            sha512: hex::encode(Sha512::digest(bytes)),
+        }
+    }
+}
+
+/// A `.deb` read into memory, hashed, with its control paragraph.
+#[derive(Debug)]
+pub struct DebFile {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+    pub hashes: Hashes,
+    pub control: Paragraph,
+}
+
+impl DebFile {
+    pub fn read(path: &Path) -> Result<DebFile> {
+        let bytes = fsx::read(path)?;
+        let control = read_control(&bytes)
+            .map_err(|reason| RepoError::InvalidDeb { path: path.to_path_buf(), reason })?;
+        let hashes = Hashes::of(&bytes);
+        Ok(DebFile { path: path.to_path_buf(), bytes, hashes, control })
+    }
+}
+
+/// Extracts and parses `control` from a .deb held in memory.
+pub fn read_control(deb: &[u8]) -> std::result::Result<Paragraph, String> {
+    let mut archive = ar::Archive::new(Cursor::new(deb));
+    let mut control_text = None;
+    let mut index = 0;
+    while let Some(entry) = archive.next_entry() {
+        let mut entry = entry.map_err(|e| format!("bad ar archive: {e}"))?;
+        let name = String::from_utf8_lossy(entry.header().identifier()).into_owned();
+        let mut data = Vec::new();
+        entry.read_to_end(&mut data).map_err(|e| format!("reading member {name}: {e}"))?;
+        match (index, name.as_str()) {
+            (0, "debian-binary") => {
+                if !data.starts_with(b"2.") {
+                    return Err(format!(
+                        "unsupported format version {:?}",
+                        String::from_utf8_lossy(&data).trim()
+                    ));
+                }
+            }
+            (0, other) => return Err(format!("first member is `{other}`, not debian-binary")),
+            (_, n) if n.starts_with("control.tar") => {
+                let tar = decompress(n, &data)?;
+                control_text = Some(find_control(&tar)?);
+            }
+            (_, n) if n.starts_with("data.tar") => {
+                if n.ends_with(".zst") {
+                    return Err(format!(
+                        "member {n} is zstd-compressed, which dpkg before 1.21.18 cannot read; \
+                         rebuild with xz"
+                    ));
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    let text = control_text.ok_or("no control.tar member")?;
+    let text = String::from_utf8(text).map_err(|_| "control file is not UTF-8".to_string())?;
+    Paragraph::parse(&text).map_err(|e| format!("control file: {e}"))
+}
+
+fn decompress(name: &str, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let result = match name.strip_prefix("control.tar") {
+        Some("") => {
+            out.extend_from_slice(data);
+            Ok(0)
+        }
+        Some(".gz") => flate2::read::GzDecoder::new(data).read_to_end(&mut out),
+        Some(".xz") => xz2::read::XzDecoder::new(data).read_to_end(&mut out),
+        Some(".zst") => {
+            return Err(format!(
+                "member {name} is zstd-compressed, which dpkg before 1.21.18 cannot read; \
+                 rebuild with xz"
+            ))
+        }
+        _ => return Err(format!("unknown member {name}")),
+    };
+    result.map_err(|e| format!("decompressing {name}: {e}"))?;
+    Ok(out)
+}
+
+fn find_control(tar: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    let mut archive = tar::Archive::new(tar);
+    let entries = archive.entries().map_err(|e| format!("control.tar: {e}"))?;
+    for entry in entries {
+        let mut entry = entry.map_err(|e| format!("control.tar: {e}"))?;
+        let path = entry.path().map_err(|e| format!("control.tar: {e}"))?;
+        let path = path.to_string_lossy();
+        if path == "./control" || path == "control" {
+            let mut text = Vec::new();
+            entry.read_to_end(&mut text).map_err(|e| format!("control.tar: {e}"))?;
+            return Ok(text);
+        }
+    }
+    Err("control.tar has no control file".into())
+}

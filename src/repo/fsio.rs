@@ -1,0 +1,184 @@
+//! File-system steps of the publisher that [`crate::fsx`] does not cover: atomic replace
+//! (temp file in the same directory, fsync, rename), content-addressed writes, hard links, the
+//! repository lock and the fault-injection points used by the kill tests. Every failure is an
+//! [`FsError`] naming the verb and the path, like `fsx`.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use fs4::fs_std::FileExt;
+
+use crate::fsx::{self, FsError};
+use crate::report::Reporter;
+
+/// Marker in the names of temporary files: `.<name>.cts-tmp.<pid>`. Under the repository lock
+/// any such file is left over from a killed publisher and can be removed.
+pub const TMP_MARKER: &str = ".cts-tmp.";
+
+fn tmp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!(".{name}{TMP_MARKER}{}", std::process::id()))
+}
+
+/// Creates the parent directory of `path`.
+pub fn ensure_parent(path: &Path) -> fsx::Result<()> {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => fsx::create_dir_all(p),
+        _ => Ok(()),
+    }
+}
+
+fn write_file(path: &Path, contents: &[u8], mode: Option<u32>, sync: bool) -> fsx::Result<()> {
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    if let Some(mode) = mode {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(mode);
+    }
+    let mut f = options.open(path).map_err(|e| FsError::new("create", path, e))?;
+    f.write_all(contents).map_err(|e| FsError::new("write", path, e))?;
+    if sync {
+        f.sync_data().map_err(|e| FsError::new("sync", path, e))?;
+    }
+    Ok(())
+}
+
+/// Writes `contents` to a temporary file next to `path`, syncs it and renames it over `path`:
+/// readers see the old file or the new one, never a mix.
+pub fn replace(path: &Path, contents: &[u8]) -> fsx::Result<()> {
+    ensure_parent(path)?;
+    let tmp = tmp_path(path);
+    write_file(&tmp, contents, None, true)?;
+    fsx::rename(&tmp, path)
+}
+
+/// [`replace`] without the per-file sync, for bulk writes that [`sync_filesystem`] makes
+/// durable afterwards (pool files, by-hash indices).
+pub fn replace_unsynced(path: &Path, contents: &[u8]) -> fsx::Result<()> {
+    ensure_parent(path)?;
+    let tmp = tmp_path(path);
+    write_file(&tmp, contents, None, false)?;
+    fsx::rename(&tmp, path)
+}
+
+/// `syncfs(2)` on the file system holding `path`: one call makes every earlier write durable.
+pub fn sync_filesystem(path: &Path) -> fsx::Result<()> {
+    let dir = File::open(path).map_err(|e| FsError::new("open", path, e))?;
+    rustix::fs::syncfs(&dir).map_err(|e| FsError::new("sync", path, e.into()))
+}
+
+/// fsync on a directory, making the renames inside it durable.
+pub fn sync_dir(path: &Path) -> fsx::Result<()> {
+    let dir = File::open(path).map_err(|e| FsError::new("open", path, e))?;
+    dir.sync_all().map_err(|e| FsError::new("sync", path, e))
+}
+
+/// Like [`replace`], with the file created with `mode` (e.g. `0o600` for a secret key).
+pub fn replace_with_mode(path: &Path, contents: &[u8], mode: u32) -> fsx::Result<()> {
+    ensure_parent(path)?;
+    let tmp = tmp_path(path);
+    write_file(&tmp, contents, Some(mode), true)?;
+    fsx::rename(&tmp, path)
+}
+
+/// Writes an immutable, content-addressed file unless it already exists with the right size
+/// (the caller guarantees that the name determines the content). Not synced: see
+/// [`sync_filesystem`]. Returns whether it wrote.
+pub fn write_once(path: &Path, contents: &[u8]) -> fsx::Result<bool> {
+    if fs::metadata(path).is_ok_and(|m| m.len() == contents.len() as u64) {
+        return Ok(false);
+    }
+    replace_unsynced(path, contents)?;
+    Ok(true)
+}
+
+/// Makes `link` another name of `target` (same file system); copies when linking fails.
+/// `link` is replaced atomically if it exists.
+pub fn link_or_copy(target: &Path, link: &Path) -> fsx::Result<()> {
+    ensure_parent(link)?;
+    let tmp = tmp_path(link);
+    let _ = fs::remove_file(&tmp);
+    if fs::hard_link(target, &tmp).is_err() {
+        fsx::copy(target, &tmp)?;
+    }
+    fsx::rename(&tmp, link)
+}
+
+/// Removes a file; a file that is already gone is fine.
+pub fn remove_if_exists(path: &Path) -> fsx::Result<bool> {
+    match fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(FsError::new("remove", path, e)),
+    }
+}
+
+/// Removes `dir` and its empty parents up to (not including) `stop`.
+pub fn prune_empty_dirs(dir: &Path, stop: &Path) {
+    let mut d = dir.to_path_buf();
+    while d.starts_with(stop) && d != stop {
+        if fs::remove_dir(&d).is_err() {
+            break;
+        }
+        if !d.pop() {
+            break;
+        }
+    }
+}
+
+/// Every regular file below `dir` (recursively), or nothing if `dir` does not exist.
+pub fn files_below(dir: &Path) -> fsx::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            FsError::new("list", &path, e.into())
+        })?;
+        if entry.file_type().is_file() {
+            out.push(entry.into_path());
+        }
+    }
+    Ok(out)
+}
+
+/// The exclusive repository lock: an `flock(2)` on `.cts-repo/lock`. The kernel releases it
+/// when the holder exits or is killed, so it can never go stale; there is no PID file to clean.
+#[derive(Debug)]
+pub struct RepoLock {
+    _file: File,
+}
+
+impl RepoLock {
+    /// Blocks until the lock is ours, telling the reporter when it has to wait.
+    pub fn acquire(path: &Path, reporter: &dyn Reporter) -> fsx::Result<RepoLock> {
+        ensure_parent(path)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(|e| FsError::new("open lock file", path, e))?;
+        let got = FileExt::try_lock_exclusive(&file).map_err(|e| FsError::new("lock", path, e))?;
+        if !got {
+            reporter.info(&format!("waiting for another publisher to release {}", path.display()));
+            FileExt::lock_exclusive(&file).map_err(|e| FsError::new("lock", path, e))?;
+        }
+        Ok(RepoLock { _file: file })
+    }
+}
+
+/// Fault injection for the kill tests: with `CTS_DEB_FAULT=after:<step>` the process exits with
+/// status 86 right after `<step>`, without unwinding or running destructors, like a kill.
+pub fn fault_point(step: &str) {
+    if let Ok(spec) = std::env::var("CTS_DEB_FAULT") {
+        if spec.strip_prefix("after:") == Some(step) {
+            eprintln!("cts-deb: fault injected after {step}");
+            std::process::exit(86);
+        }
+    }
+}

@@ -1,0 +1,558 @@
+//! `cts-deb publish`: check every input, then write in the order that keeps the repository
+//! valid for apt at every instant (see the module documentation of [`crate::repo`]).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256, Sha512};
+
+use super::compress::{self, ChunkCache};
+use super::config::{Layout, RepoConfig};
+use super::control::{check_package_name, check_path_name, PUBLISHER_FIELDS};
+use super::db::{Entry, IndexHashes, Published, SuiteDb};
+use super::debfile::{DebFile, Hashes};
+use super::error::{RepoError, Result};
+use super::fsio::{self, fault_point, RepoLock};
+use super::release;
+use super::sign::Gpg;
+use crate::fsx;
+use crate::report::Reporter;
+use crate::version::Version;
+
+/// What to publish where.
+#[derive(Debug, Clone)]
+pub struct PublishOptions {
+    pub repo: PathBuf,
+    pub suite: String,
+    pub component: String,
+    /// Secret key file; required once the repository is signed.
+    pub key: Option<PathBuf>,
+    /// Publish versions older than the newest of the same package and architecture.
+    pub allow_older: bool,
+    /// Keep only the N highest versions of each package and architecture published now.
+    pub keep_last: Option<usize>,
+    pub debs: Vec<PathBuf>,
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Added,
+    /// Same name, version, architecture and bytes were already published.
+    Unchanged,
+}
+
+#[derive(Debug, Clone)]
+pub struct Published1 {
+    pub path: PathBuf,
+    pub filename: String,
+    pub package: String,
+    pub version: String,
+    pub architecture: String,
+    pub outcome: Outcome,
+}
+
+/// The result of a publish.
+#[derive(Debug, Clone, Default)]
+pub struct PublishReport {
+    pub packages: Vec<Published1>,
+    /// Pool paths no longer listed in the suite (retention).
+    pub removed: Vec<String>,
+    /// Whether new indices and Release files were written.
+    pub wrote_release: bool,
+}
+
+/// Pool path: `pool/<component>/<first letter, or libX>/<source>/<name>_<version>_<arch>.deb`,
+/// the version without its epoch, as dpkg-name and the Debian archive write it.
+pub fn pool_path(
+    component: &str,
+    source: &str,
+    package: &str,
+    version: &Version,
+    arch: &str,
+) -> String {
+    let prefix =
+        if source.starts_with("lib") && source.len() > 3 { &source[..4] } else { &source[..1] };
+    format!("pool/{component}/{prefix}/{source}/{package}_{}_{arch}.deb", version.without_epoch())
+}
+
+fn sha256_file(path: &Path) -> Result<String> {
+    Ok(hex::encode(Sha256::digest(fsx::read(path)?)))
+}
+
+fn sha256_if_exists(path: &Path) -> Result<Option<String>> {
+    if path.exists() {
+        sha256_file(path).map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+/// Reads the inputs on all cores; order is kept.
+fn read_debs(paths: &[PathBuf]) -> Result<Vec<DebFile>> {
+    let threads =
+        std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
+    if threads == 1 || paths.len() < 8 {
+        return paths.iter().map(|p| DebFile::read(p)).collect();
+    }
+    let per = paths.len().div_ceil(threads);
+    let results: Vec<Result<Vec<DebFile>>> = std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(per)
+            .map(|part| s.spawn(move || part.iter().map(|p| DebFile::read(p)).collect()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| Err(RepoError::Usage("reader thread panicked".into())))
+            })
+            .collect()
+    });
+    let mut out = Vec::with_capacity(paths.len());
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// A checked input, ready to write.
+struct Planned {
+    deb_index: usize,
+    entry: Entry,
+    version: Version,
+    pool_exists: bool,
+}
+
+fn required<'a>(deb: &'a DebFile, field: &str) -> Result<&'a str> {
+    deb.control.get(field).filter(|v| !v.is_empty()).ok_or_else(|| RepoError::InvalidDeb {
+        path: deb.path.clone(),
+        reason: format!("control file has no {field} field"),
+    })
+}
+
+/// Publishes `opts.debs`; nothing is written unless every input passes every check.
+pub fn publish(opts: &PublishOptions, reporter: &dyn Reporter) -> Result<PublishReport> {
+    run(opts, false, reporter)
+}
+
+/// Rewrites and re-signs the suite's indices even when nothing changed (after `repo init`, to
+/// renew the Date, or to complete an interrupted publish).
+pub fn refresh(opts: &PublishOptions, reporter: &dyn Reporter) -> Result<PublishReport> {
+    run(opts, true, reporter)
+}
+
+fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<PublishReport> {
+    let layout = Layout::new(&opts.repo);
+    check_path_name("suite", &opts.suite)?;
+    check_path_name("component", &opts.component)?;
+    let _lock = RepoLock::acquire(&layout.lock(), reporter)?;
+    let config = RepoConfig::load(&layout)?;
+    let suite_config = config.suite(&layout, &opts.suite)?.clone();
+    if !config.components.contains(&opts.component) {
+        return Err(RepoError::Config {
+            path: layout.config(),
+            message: format!(
+                "component `{}` is not configured (configured: {})",
+                opts.component,
+                config.components.join(", ")
+            ),
+        });
+    }
+    let dists = layout.dists(&opts.suite);
+    if opts.key.is_none() && (config.signing_key.is_some() || dists.join("InRelease").exists()) {
+        return Err(RepoError::Usage(format!(
+            "repository `{}` is signed: pass --key FILE",
+            layout.root.display()
+        )));
+    }
+    let db_path = layout.suite_db(&opts.suite);
+    let mut db = SuiteDb::load(&db_path)?;
+    let on_disk = Published {
+        release: sha256_if_exists(&dists.join("Release"))?,
+        release_gpg: sha256_if_exists(&dists.join("Release.gpg"))?,
+        inrelease: sha256_if_exists(&dists.join("InRelease"))?,
+    };
+    let interrupted = on_disk != db.published;
+    let dirty = interrupted || force;
+    if interrupted {
+        reporter.warn(&format!(
+            "the Release files of suite {} do not match the package database (an earlier \
+             publish was interrupted); rewriting all indices",
+            opts.suite
+        ));
+    }
+
+    let debs = read_debs(&opts.debs)?;
+    let now = release::now()?;
+    let (plan, report_rows) =
+        check_inputs(opts, &config, &layout, &db, &debs, now.unix_timestamp())?;
+    fault_point("checked");
+
+    // Retention over the package/architecture pairs named on the command line.
+    let mut entries = db.entries.clone();
+    entries.extend(plan.iter().map(|p| p.entry.clone()));
+    let mut removed: Vec<Entry> = Vec::new();
+    if let Some(n) = opts.keep_last {
+        let groups: BTreeSet<(String, String)> =
+            report_rows.iter().map(|r| (r.package.clone(), r.architecture.clone())).collect();
+        for (package, arch) in groups {
+            let mut versions: Vec<(Version, usize)> = entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.package == package && e.architecture == arch)
+                .map(|(i, e)| (e.parsed_version(), i))
+                .collect();
+            versions.sort_by(|a, b| b.0.cmp(&a.0));
+            let drop: HashSet<usize> = versions.iter().skip(n).map(|(_, i)| *i).collect();
+            let mut i = 0;
+            entries.retain(|e| {
+                let keep = !drop.contains(&i);
+                if !keep {
+                    removed.push(e.clone());
+                }
+                i += 1;
+                keep
+            });
+        }
+    }
+
+    let mut report = PublishReport {
+        packages: report_rows,
+        removed: removed.iter().map(|e| e.filename.clone()).collect(),
+        wrote_release: false,
+    };
+    if plan.is_empty() && removed.is_empty() && !dirty {
+        return Ok(report);
+    }
+
+    // 1. Pool files: new paths only, so nothing apt can see changes.
+    for p in &plan {
+        if !p.pool_exists {
+            fsio::replace_unsynced(&layout.root.join(&p.entry.filename), &debs[p.deb_index].bytes)?;
+        }
+    }
+    fault_point("pool");
+
+    // 2. Indices under by-hash/ (content-addressed, immutable).
+    entries.sort_by_cached_key(|e| {
+        (e.component.clone(), e.package.clone(), e.parsed_version(), e.architecture.clone())
+    });
+    let affected: BTreeSet<(String, String)> = plan
+        .iter()
+        .map(|p| &p.entry)
+        .chain(removed.iter())
+        .flat_map(|e| {
+            let arches: Vec<String> = if e.architecture == "all" {
+                config.architectures.clone()
+            } else {
+                vec![e.architecture.clone()]
+            };
+            arches.into_iter().map(move |a| (e.component.clone(), a))
+        })
+        .collect();
+    let mut cache = ChunkCache::new(&layout.chunk_cache());
+    let mut indices: BTreeMap<String, IndexHashes> = BTreeMap::new();
+    let mut chunks: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut canonical: Vec<(PathBuf, PathBuf)> = Vec::new();
+    let mut tombstones = std::mem::take(&mut db.tombstones);
+    let now_unix = now.unix_timestamp();
+    for component in &config.components {
+        for arch in &config.architectures {
+            let dir = format!("{component}/binary-{arch}");
+            let key = (component.clone(), arch.clone());
+            let reuse = !dirty
+                && !affected.contains(&key)
+                && ["", ".gz", ".xz"]
+                    .iter()
+                    .all(|s| db.indices.contains_key(&format!("{dir}/Packages{s}")));
+            if reuse {
+                for s in ["", ".gz", ".xz"] {
+                    let rel = format!("{dir}/Packages{s}");
+                    indices.insert(rel.clone(), db.indices[&rel].clone());
+                }
+                if let Some(c) = db.chunks.get(&dir) {
+                    chunks.insert(dir.clone(), c.clone());
+                }
+                continue;
+            }
+            let selected: Vec<&Entry> = entries
+                .iter()
+                .filter(|e| {
+                    &e.component == component
+                        && (&e.architecture == arch || e.architecture == "all")
+                })
+                .collect();
+            let texts: Vec<String> = selected.iter().map(|e| e.stanza()).collect();
+            let pairs: Vec<(&str, &str)> = selected
+                .iter()
+                .zip(&texts)
+                .map(|(e, t)| (e.package.as_str(), t.as_str()))
+                .collect();
+            let compressed = compress::compress(&pairs, &mut cache)?;
+            let plain: String = texts.concat();
+            chunks.insert(dir.clone(), compressed.chunk_keys.clone());
+            for (suffix, bytes) in
+                [("", plain.as_bytes()), (".gz", &compressed.gz[..]), (".xz", &compressed.xz[..])]
+            {
+                let rel = format!("{dir}/Packages{suffix}");
+                let hashes = IndexHashes {
+                    size: bytes.len() as u64,
+                    sha256: hex::encode(Sha256::digest(bytes)),
+                    sha512: hex::encode(Sha512::digest(bytes)),
+                };
+                let by256 = dists.join(&dir).join("by-hash/SHA256").join(&hashes.sha256);
+                let by512 = dists.join(&dir).join("by-hash/SHA512").join(&hashes.sha512);
+                fsio::write_once(&by256, bytes)?;
+                if !by512.exists() {
+                    fsio::link_or_copy(&by256, &by512)?;
+                }
+                for p in [&by256, &by512] {
+                    tombstones.remove(&repo_relative(&layout, p));
+                }
+                if let Some(old) = db.indices.get(&rel) {
+                    if old.sha256 != hashes.sha256 {
+                        let d = dists.join(&dir).join("by-hash");
+                        for p in
+                            [d.join("SHA256").join(&old.sha256), d.join("SHA512").join(&old.sha512)]
+                        {
+                            tombstones.insert(repo_relative(&layout, &p), now_unix);
+                        }
+                    }
+                }
+                canonical.push((by256, dists.join(&rel)));
+                indices.insert(rel, hashes);
+            }
+        }
+    }
+    fault_point("by-hash");
+
+    // 3. Release and its signatures, in memory.
+    let release_text = release::render(&config, &opts.suite, &suite_config, now, &indices);
+    let (inrelease, release_gpg) = match &opts.key {
+        Some(key) => {
+            let gpg = Gpg::with_key(key)?;
+            if let Some(expected) = &config.signing_key {
+                if !expected.eq_ignore_ascii_case(gpg.fingerprint()) {
+                    return Err(RepoError::WrongKey {
+                        path: key.clone(),
+                        expected: expected.clone(),
+                        found: gpg.fingerprint().to_string(),
+                    });
+                }
+            }
+            let clear = gpg.clearsign(release_text.as_bytes())?;
+            let detached = gpg.detach_sign(release_text.as_bytes())?;
+            (Some(clear), Some(detached))
+        }
+        None => (None, None),
+    };
+    fault_point("signed");
+
+    // 4. The package database: from here on the publish rolls forward.
+    let referenced: HashSet<&str> = entries.iter().map(|e| e.filename.as_str()).collect();
+    for e in &removed {
+        if !referenced.contains(e.filename.as_str()) {
+            tombstones.insert(e.filename.clone(), now_unix);
+        }
+    }
+    for e in &entries {
+        tombstones.remove(&e.filename);
+    }
+    let sha = |b: &[u8]| hex::encode(Sha256::digest(b));
+    db.entries = entries;
+    db.indices = indices;
+    db.chunks = chunks;
+    db.tombstones = tombstones;
+    db.published = Published {
+        release: Some(sha(release_text.as_bytes())),
+        release_gpg: release_gpg.as_deref().map(sha),
+        inrelease: inrelease.as_deref().map(sha),
+    };
+    fsio::sync_filesystem(&layout.root)?;
+    db.save(&db_path)?;
+    fault_point("db");
+
+    // 5. Canonical index paths (a fallback for clients without by-hash).
+    for (i, (by_hash, path)) in canonical.iter().enumerate() {
+        fsio::link_or_copy(by_hash, path)?;
+        if i == 0 {
+            fault_point("index-first");
+        }
+    }
+    fault_point("indices");
+
+    // 6. Release + Release.gpg for legacy clients, then 7. InRelease: the commit point.
+    fsio::replace(&dists.join("Release"), release_text.as_bytes())?;
+    fault_point("release");
+    if let Some(sig) = &release_gpg {
+        fsio::replace(&dists.join("Release.gpg"), sig)?;
+    }
+    fault_point("release-gpg");
+    if let Some(clear) = &inrelease {
+        fsio::replace(&dists.join("InRelease"), clear)?;
+    }
+    fsio::sync_dir(&dists)?;
+    fault_point("inrelease");
+    report.wrote_release = true;
+    Ok(report)
+}
+
+fn repo_relative(layout: &Layout, path: &Path) -> String {
+    path.strip_prefix(&layout.root).unwrap_or(path).to_string_lossy().into_owned()
+}
+
+type Checked = (Vec<Planned>, Vec<Published1>);
+
+/// Every refusal happens here, before anything is written.
+fn check_inputs(
+    opts: &PublishOptions,
+    config: &RepoConfig,
+    layout: &Layout,
+    db: &SuiteDb,
+    debs: &[DebFile],
+    now_unix: i64,
+) -> Result<Checked> {
+    // Newest version per (package, arch) and the published entries by key, before this run.
+    let mut newest: BTreeMap<(&str, &str), (Version, &str)> = BTreeMap::new();
+    let mut by_key: BTreeMap<(&str, &str), Vec<(Version, &Entry)>> = BTreeMap::new();
+    for e in &db.entries {
+        let v = e.parsed_version();
+        let k = (e.package.as_str(), e.architecture.as_str());
+        match newest.get(&k) {
+            Some((n, _)) if *n >= v => {}
+            _ => {
+                newest.insert(k, (v.clone(), e.version.as_str()));
+            }
+        }
+        by_key.entry(k).or_default().push((v, e));
+    }
+    let mut plan: Vec<Planned> = Vec::new();
+    let mut rows = Vec::new();
+    for (i, deb) in debs.iter().enumerate() {
+        let package = required(deb, "Package")?;
+        let version_text = required(deb, "Version")?;
+        let arch = required(deb, "Architecture")?;
+        check_package_name(package)
+            .map_err(|e| RepoError::InvalidDeb { path: deb.path.clone(), reason: e.to_string() })?;
+        let version = Version::parse_strict(version_text)
+            .map_err(|source| RepoError::InvalidVersion { path: deb.path.clone(), source })?;
+        if arch != "all" {
+            check_path_name("architecture", arch)?;
+            if !config.architectures.iter().any(|a| a == arch) {
+                return Err(RepoError::ArchNotConfigured {
+                    path: deb.path.clone(),
+                    arch: arch.to_string(),
+                    configured: config.architectures.clone(),
+                });
+            }
+        }
+        if let Some(f) = PUBLISHER_FIELDS.iter().find(|f| deb.control.get(f).is_some()) {
+            return Err(RepoError::InvalidDeb {
+                path: deb.path.clone(),
+                reason: format!("control file carries {f}, which only the archive may set"),
+            });
+        }
+        let source =
+            deb.control.get("Source").and_then(|s| s.split_whitespace().next()).unwrap_or(package);
+        check_package_name(source).map_err(|e| RepoError::InvalidDeb {
+            path: deb.path.clone(),
+            reason: format!("Source: {e}"),
+        })?;
+        let filename = pool_path(&opts.component, source, package, &version, arch);
+        let row = |outcome| Published1 {
+            path: deb.path.clone(),
+            filename: filename.clone(),
+            package: package.to_string(),
+            version: version_text.to_string(),
+            architecture: arch.to_string(),
+            outcome,
+        };
+        let conflict = |existing: &str| RepoError::Conflict {
+            path: deb.path.clone(),
+            suite: opts.suite.clone(),
+            package: package.to_string(),
+            version: version_text.to_string(),
+            arch: arch.to_string(),
+            existing_sha256: existing.to_string(),
+            new_sha256: deb.hashes.sha256.clone(),
+        };
+
+        // Same (name, version, arch) already published: identical is a no-op, else refused.
+        if let Some((_, e)) =
+            by_key.get(&(package, arch)).and_then(|l| l.iter().find(|(v, _)| *v == version))
+        {
+            if e.hashes.sha256 != deb.hashes.sha256 {
+                return Err(conflict(&e.hashes.sha256));
+            }
+            let mut r = row(Outcome::Unchanged);
+            r.filename = e.filename.clone();
+            rows.push(r);
+            continue;
+        }
+        if let Some(p) = plan.iter().find(|p| {
+            p.entry.package == package && p.entry.architecture == arch && p.version == version
+        }) {
+            if p.entry.hashes.sha256 != deb.hashes.sha256 {
+                return Err(conflict(&p.entry.hashes.sha256));
+            }
+            rows.push(row(Outcome::Unchanged));
+            continue;
+        }
+        if !opts.allow_older {
+            if let Some((n, text)) = newest.get(&(package, arch)) {
+                if version < *n {
+                    return Err(RepoError::Older {
+                        path: deb.path.clone(),
+                        suite: opts.suite.clone(),
+                        package: package.to_string(),
+                        version: version_text.to_string(),
+                        arch: arch.to_string(),
+                        newest: text.to_string(),
+                    });
+                }
+            }
+        }
+        let pool_exists = check_pool_file(layout, &filename, deb)?;
+        let hashes: Hashes = deb.hashes.clone();
+        let entry = Entry {
+            component: opts.component.clone(),
+            package: package.to_string(),
+            version: version_text.to_string(),
+            architecture: arch.to_string(),
+            filename: filename.clone(),
+            hashes,
+            control: deb.control.render(&[]),
+            added: now_unix,
+        };
+        plan.push(Planned { deb_index: i, entry, version, pool_exists });
+        rows.push(row(Outcome::Added));
+    }
+    Ok((plan, rows))
+}
+
+/// Whether the pool file is already there with these bytes. Different bytes are refused when
+/// any suite lists that file; an unlisted one (left by an interrupted publish) is replaced.
+fn check_pool_file(layout: &Layout, filename: &str, deb: &DebFile) -> Result<bool> {
+    let path = layout.root.join(filename);
+    if !path.exists() {
+        return Ok(false);
+    }
+    let existing = sha256_file(&path)?;
+    if existing == deb.hashes.sha256 {
+        return Ok(true);
+    }
+    for db_path in fsio::files_below(&layout.suites_dir())? {
+        if db_path.extension().is_some_and(|e| e == "json") {
+            let db = SuiteDb::load(&db_path)?;
+            if db.entries.iter().any(|e| e.filename == filename) {
+                return Err(RepoError::PoolConflict {
+                    path: deb.path.clone(),
+                    pool_path: filename.to_string(),
+                    existing_sha256: existing,
+                    new_sha256: deb.hashes.sha256.clone(),
+                });
+            }
+        }
+    }
+    Ok(false)
+}
