@@ -6,7 +6,9 @@
 mod bad_input;
 mod golden;
 mod package;
+mod repo;
 mod reproducible;
+mod version;
 
 use std::path::{Path, PathBuf};
 use std::process::Output;

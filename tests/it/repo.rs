@@ -1,0 +1,554 @@
+//! `cts-deb repo init`, `publish` and `repo gc` on real repositories in temp dirs, checked by an
+//! independent reader written here (Release/InRelease parsing, by-hash and pool hashes, Packages
+//! parsing, gzip/xz decoding) and by `gpgv` against the exported public key. Test packages are
+//! built with `dpkg-deb --build`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::{sh, Test};
+
+const SUITE: &str = "prod";
+
+fn sha256(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Builds `<name>_<version>_<arch>.deb` in `dir`; `salt` changes the bytes.
+fn mkdeb(dir: &Path, name: &str, version: &str, arch: &str, salt: &str) -> PathBuf {
+    mkdeb_with(dir, name, version, arch, salt, &[])
+}
+
+fn mkdeb_with(
+    dir: &Path,
+    name: &str,
+    version: &str,
+    arch: &str,
+    salt: &str,
+    dpkg_deb_args: &[&str],
+) -> PathBuf {
+    let root = dir.join(format!("src-{name}-{version}-{arch}-{salt}"));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    std::fs::create_dir_all(root.join(format!("usr/share/doc/{name}"))).unwrap();
+    std::fs::write(
+        root.join("DEBIAN/control"),
+        format!(
+            "Package: {name}\nVersion: {version}\nArchitecture: {arch}\n\
+             Maintainer: CTS tests <tests@cts.invalid>\nSection: admin\nPriority: optional\n\
+             Description: test package {name}\n A test package.\n .\n Second paragraph.\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(root.join(format!("usr/share/doc/{name}/salt")), salt).unwrap();
+    let out = dir.join(format!("{name}_{version}_{arch}-{salt}.deb"));
+    let status = Command::new("dpkg-deb")
+        .args(dpkg_deb_args)
+        .args(["--root-owner-group", "--build"])
+        .arg(&root)
+        .arg(&out)
+        .output()
+        .expect("dpkg-deb runs");
+    assert!(status.status.success(), "dpkg-deb: {}", String::from_utf8_lossy(&status.stderr));
+    out
+}
+
+struct Repo {
+    tmp: tempfile::TempDir,
+}
+
+impl Repo {
+    /// A repository for amd64 + arm64 with a fresh Ed25519 key.
+    fn new() -> (Repo, String) {
+        let tmp = tempfile::tempdir().unwrap();
+        let r = Repo { tmp };
+        let stdout = Test::new()
+            .args(["repo", "init", "--origin", "CTS", "--label", "CTS internal", "--suite", SUITE])
+            .args(["--codename", "bookworm-cts", "--architectures", "amd64,arm64"])
+            .arg_path("--repo", &r.root())
+            .arg_path("--generate-key", &r.key())
+            .run()
+            .success();
+        (r, stdout)
+    }
+    fn root(&self) -> PathBuf {
+        self.tmp.path().join("repo")
+    }
+    fn key(&self) -> PathBuf {
+        self.tmp.path().join("signing-key.asc")
+    }
+    fn debs(&self) -> PathBuf {
+        let d = self.tmp.path().join("debs");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+    fn publish(&self, debs: &[&Path], extra: &[&str]) -> crate::Run {
+        Test::new()
+            .args(["publish", "--suite", SUITE])
+            .arg_path("--repo", &self.root())
+            .arg_path("--key", &self.key())
+            .args(extra)
+            .args(debs)
+            .run()
+    }
+    fn gc(&self, grace: &str) -> crate::Run {
+        Test::new().args(["repo", "gc", "--grace", grace]).arg_path("--repo", &self.root()).run()
+    }
+}
+
+trait ArgPath {
+    fn arg_path(self, flag: &str, path: &Path) -> Self;
+}
+
+impl ArgPath for Test {
+    fn arg_path(self, flag: &str, path: &Path) -> Self {
+        self.args([std::ffi::OsStr::new(flag), path.as_os_str()])
+    }
+}
+
+/// Every file under `dir` with its SHA-256 (the lock file included: its bytes never change).
+fn tree(dir: &Path) -> BTreeMap<String, String> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e.path().strip_prefix(dir).unwrap().to_string_lossy().into_owned();
+            (rel, sha256(&std::fs::read(e.path()).unwrap()))
+        })
+        .collect()
+}
+
+/// One deb822 paragraph list, fields by name (continuation lines joined with `\n`).
+fn parse_paragraphs(text: &str) -> Vec<BTreeMap<String, String>> {
+    let mut out = Vec::new();
+    let mut cur: BTreeMap<String, String> = BTreeMap::new();
+    let mut last = String::new();
+    for line in text.lines() {
+        if line.is_empty() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        } else if line.starts_with(' ') {
+            let v = cur.get_mut(&last).expect("continuation after a field");
+            v.push('\n');
+            v.push_str(line.trim());
+        } else {
+            let (k, v) = line.split_once(':').expect("field line");
+            assert!(!cur.contains_key(k), "duplicate field {k}");
+            last = k.to_string();
+            cur.insert(k.to_string(), v.trim().to_string());
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The signed text of a clear-signed message (RFC 4880 §7, dash-escaping undone).
+fn clearsigned_text(msg: &str) -> String {
+    let mut lines = msg.lines();
+    assert_eq!(lines.next(), Some("-----BEGIN PGP SIGNED MESSAGE-----"));
+    for l in lines.by_ref() {
+        if l.is_empty() {
+            break;
+        }
+        assert!(l.starts_with("Hash: "), "armor header {l}");
+        assert_eq!(l, "Hash: SHA512", "signed with SHA512");
+    }
+    let mut body = Vec::new();
+    for l in lines {
+        if l == "-----BEGIN PGP SIGNATURE-----" {
+            return body.join("\n") + "\n";
+        }
+        body.push(l.strip_prefix("- ").unwrap_or(l).to_string());
+    }
+    panic!("no signature block");
+}
+
+fn gpgv(repo: &Path, args: &[&Path]) {
+    if Command::new("gpgv").arg("--version").output().is_err() {
+        eprintln!("gpgv not installed: signature check skipped");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let keyring = home.path().join("key.gpg");
+    sh(&format!(
+        "GNUPGHOME={h} gpg --batch --dearmor < {k} > {r}",
+        h = home.path().display(),
+        k = repo.join("archive-key.asc").display(),
+        r = keyring.display()
+    ));
+    let out = Command::new("gpgv").arg("--keyring").arg(&keyring).args(args).output().unwrap();
+    assert!(out.status.success(), "gpgv failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn decompress(name: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    if name.ends_with(".gz") {
+        flate2::read::GzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    } else if name.ends_with(".xz") {
+        xz2::read::XzDecoder::new(bytes).read_to_end(&mut out).unwrap();
+    } else {
+        out = bytes.to_vec();
+    }
+    out
+}
+
+/// What a by-hash client sees: checks everything InRelease names and every pool file the
+/// indices name. With `canonical`, also the canonical index paths and the detached signature.
+/// Returns `arch → {(package, version)}`.
+fn verify(repo: &Path, canonical: bool) -> BTreeMap<String, BTreeSet<(String, String)>> {
+    let dists = repo.join("dists").join(SUITE);
+    let inrelease = std::fs::read_to_string(dists.join("InRelease")).unwrap();
+    gpgv(repo, &[&dists.join("InRelease")]);
+    let text = clearsigned_text(&inrelease);
+    let release = &parse_paragraphs(&text)[0];
+    assert_eq!(release["Origin"], "CTS");
+    assert_eq!(release["Label"], "CTS internal");
+    assert_eq!(release["Suite"], SUITE);
+    assert_eq!(release["Codename"], "bookworm-cts");
+    assert_eq!(release["Acquire-By-Hash"], "yes");
+    assert_eq!(release["Architectures"], "amd64 arm64");
+    assert_eq!(release["Components"], "main");
+    assert!(release["Date"].ends_with(" +0000"), "{}", release["Date"]);
+    time::OffsetDateTime::parse(&release["Date"], &time::format_description::well_known::Rfc2822)
+        .expect("Date parses as RFC 2822");
+    if canonical {
+        assert_eq!(std::fs::read_to_string(dists.join("Release")).unwrap(), text);
+        gpgv(repo, &[&dists.join("Release.gpg"), &dists.join("Release")]);
+    }
+
+    let mut listed: BTreeMap<String, (u64, String, String)> = BTreeMap::new();
+    for (field, len) in [("SHA256", 64), ("SHA512", 128)] {
+        for line in release[field].lines().filter(|l| !l.is_empty()) {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            assert_eq!(parts.len(), 3, "{line}");
+            assert_eq!(parts[0].len(), len);
+            let e = listed.entry(parts[2].to_string()).or_default();
+            e.0 = parts[1].parse().unwrap();
+            if field == "SHA256" {
+                e.1 = parts[0].to_string();
+            } else {
+                e.2 = parts[0].to_string();
+            }
+        }
+    }
+    let mut seen = BTreeMap::new();
+    for arch in ["amd64", "arm64"] {
+        for suffix in ["", ".gz", ".xz"] {
+            assert!(listed.contains_key(&format!("main/binary-{arch}/Packages{suffix}")));
+        }
+    }
+    let mut plain_by_dir: BTreeMap<String, Vec<u8>> = BTreeMap::new();
+    for (path, (size, h256, h512)) in &listed {
+        let dir = dists.join(path).parent().unwrap().to_path_buf();
+        let by256 = std::fs::read(dir.join("by-hash/SHA256").join(h256))
+            .unwrap_or_else(|e| panic!("by-hash SHA256 of {path}: {e}"));
+        let by512 = std::fs::read(dir.join("by-hash/SHA512").join(h512))
+            .unwrap_or_else(|e| panic!("by-hash SHA512 of {path}: {e}"));
+        assert_eq!(by256.len() as u64, *size, "{path}");
+        assert_eq!(&sha256(&by256), h256, "{path}");
+        assert_eq!(hex::encode(Sha512::digest(&by512)), *h512, "{path}");
+        if canonical {
+            assert_eq!(std::fs::read(dists.join(path)).unwrap(), by256, "canonical {path}");
+        }
+        let plain = decompress(path, &by256);
+        let key = Path::new(path).parent().unwrap().to_string_lossy().into_owned();
+        match plain_by_dir.get(&key) {
+            Some(p) => assert_eq!(p, &plain, "{path} decompresses to the same Packages"),
+            None => {
+                plain_by_dir.insert(key, plain);
+            }
+        }
+    }
+    for (dir, plain) in plain_by_dir {
+        let arch = dir.trim_start_matches("main/binary-").to_string();
+        let mut set = BTreeSet::new();
+        for stanza in parse_paragraphs(std::str::from_utf8(&plain).unwrap()) {
+            for f in ["Package", "Version", "Architecture", "Description", "Filename", "Size"] {
+                assert!(stanza.contains_key(f), "stanza lacks {f}: {stanza:?}");
+            }
+            assert!(stanza["Architecture"] == arch || stanza["Architecture"] == "all");
+            let pool = std::fs::read(repo.join(&stanza["Filename"]))
+                .unwrap_or_else(|e| panic!("pool file {}: {e}", stanza["Filename"]));
+            assert_eq!(pool.len().to_string(), stanza["Size"]);
+            assert_eq!(sha256(&pool), stanza["SHA256"]);
+            assert_eq!(hex::encode(Sha512::digest(&pool)), stanza["SHA512"]);
+            assert_eq!(hex::encode(md5::Md5::digest(&pool)), stanza["MD5sum"]);
+            assert_eq!(hex::encode(sha1::Sha1::digest(&pool)), stanza["SHA1"]);
+            set.insert((stanza["Package"].clone(), stanza["Version"].clone()));
+        }
+        seen.insert(arch, set);
+    }
+    seen
+}
+
+fn pv(p: &str, v: &str) -> (String, String) {
+    (p.to_string(), v.to_string())
+}
+
+#[test]
+fn init_writes_config_key_and_a_valid_empty_repository() {
+    let (repo, sources) = Repo::new();
+    assert!(sources.starts_with("Types: deb\nURIs: file://"), "{sources}");
+    assert!(sources.contains("\nSuites: prod\nComponents: main\nSigned-By:\n"), "{sources}");
+    assert!(sources.contains("\n -----BEGIN PGP PUBLIC KEY BLOCK-----\n .\n"), "{sources}");
+    assert!(sources.trim_end().ends_with(" -----END PGP PUBLIC KEY BLOCK-----"));
+    let mode = std::fs::metadata(repo.key()).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "secret key mode");
+    let key = std::fs::read_to_string(repo.key()).unwrap();
+    assert!(key.starts_with("-----BEGIN PGP PRIVATE KEY BLOCK-----"));
+    let config = std::fs::read_to_string(repo.root().join(".cts-repo/config.toml")).unwrap();
+    assert!(config.contains("origin = \"CTS\""), "{config}");
+    let seen = verify(&repo.root(), true);
+    assert!(seen.values().all(BTreeSet::is_empty));
+    // Ed25519, as gpg reports it.
+    let home = tempfile::tempdir().unwrap();
+    let listing = sh(&format!(
+        "GNUPGHOME={} gpg --batch --with-colons --show-keys {}",
+        home.path().display(),
+        repo.root().join("archive-key.asc").display()
+    ));
+    assert!(listing.contains(":ed25519:"), "{listing}");
+}
+
+#[test]
+fn init_refuses_to_change_origin() {
+    let (repo, _) = Repo::new();
+    Test::new()
+        .args(["repo", "init", "--origin", "Other", "--label", "CTS internal", "--suite", "x"])
+        .arg_path("--repo", &repo.root())
+        .run()
+        .fails(3, &["Origin is `CTS`", "--allow-releaseinfo-change"]);
+}
+
+#[test]
+fn publish_lists_packages_in_the_pool_layout_and_all_in_every_arch() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    let server = mkdeb(&d, "cts-server", "1.0-1", "amd64", "a");
+    let lib = mkdeb(&d, "libcts-util", "2.0", "all", "a");
+    let out = repo.publish(&[&server, &lib], &[]).success();
+    assert_eq!(
+        out,
+        "pool/main/c/cts-server/cts-server_1.0-1_amd64.deb\n\
+         pool/main/libc/libcts-util/libcts-util_2.0_all.deb\n"
+    );
+    let seen = verify(&repo.root(), true);
+    assert_eq!(
+        seen["amd64"],
+        BTreeSet::from([pv("cts-server", "1.0-1"), pv("libcts-util", "2.0")])
+    );
+    assert_eq!(seen["arm64"], BTreeSet::from([pv("libcts-util", "2.0")]));
+    // Several versions coexist.
+    let newer = mkdeb(&d, "cts-server", "1:0.9-1", "amd64", "a");
+    repo.publish(&[&newer], &[]).success();
+    let seen = verify(&repo.root(), true);
+    assert!(seen["amd64"].contains(&pv("cts-server", "1.0-1")));
+    assert!(seen["amd64"].contains(&pv("cts-server", "1:0.9-1")));
+}
+
+#[test]
+fn identical_republish_is_a_no_op() {
+    let (repo, _) = Repo::new();
+    let deb = mkdeb(&repo.debs(), "cts-server", "1.0-1", "amd64", "a");
+    repo.publish(&[&deb], &[]).success();
+    let before = tree(&repo.root());
+    let run = repo.publish(&[&deb], &[]);
+    assert_eq!(run.success(), "pool/main/c/cts-server/cts-server_1.0-1_amd64.deb\n");
+    assert!(run.stderr().contains("unchanged"), "{}", run.stderr());
+    assert_eq!(tree(&repo.root()), before, "repository changed");
+}
+
+#[test]
+fn conflicting_bytes_are_refused_naming_both_hashes_and_nothing_changes() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    let first = mkdeb(&d, "cts-server", "1.0-1", "amd64", "a");
+    let rebuilt = mkdeb(&d, "cts-server", "1.0-1", "amd64", "b");
+    let other = mkdeb(&d, "cts-extra", "1.0", "amd64", "a");
+    repo.publish(&[&first], &[]).success();
+    let before = tree(&repo.root());
+    let (h1, h2) =
+        (sha256(&std::fs::read(&first).unwrap()), sha256(&std::fs::read(&rebuilt).unwrap()));
+    // Also with a valid package first on the command line: nothing at all is written.
+    let line = repo.publish(&[&other, &rebuilt], &[]).fails(
+        4,
+        &["cts-server 1.0-1 (amd64) is already in suite prod with different bytes", &h1, &h2],
+    );
+    assert!(line.contains(&format!("published sha256 {h1}, new sha256 {h2}")), "{line}");
+    assert_eq!(tree(&repo.root()), before, "repository changed");
+    // Same version spelled differently is the same version to apt.
+    let respelled = mkdeb(&d, "cts-server", "1.00-1", "amd64", "c");
+    repo.publish(&[&respelled], &[]).fails(4, &["different bytes"]);
+}
+
+#[test]
+fn older_versions_are_refused_unless_allowed() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    let new = mkdeb(&d, "cts-server", "1.2.0-1", "amd64", "a");
+    let old = mkdeb(&d, "cts-server", "1.2.0~rc1-1", "amd64", "a");
+    repo.publish(&[&new], &[]).success();
+    let before = tree(&repo.root());
+    repo.publish(&[&old], &[])
+        .fails(4, &["cts-server 1.2.0~rc1-1 (amd64) is older than 1.2.0-1", "--allow-older"]);
+    assert_eq!(tree(&repo.root()), before);
+    repo.publish(&[&old], &["--allow-older"]).success();
+    assert!(verify(&repo.root(), true)["amd64"].contains(&pv("cts-server", "1.2.0~rc1-1")));
+}
+
+#[test]
+fn invalid_inputs_are_refused_before_writing() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    let before = tree(&repo.root());
+    let bad_version = mkdeb_with(&d, "cts-server", "0:abc3-0", "amd64", "a", &["--nocheck"]);
+    repo.publish(&[&bad_version], &[]).fails(3, &["`0:abc3-0`", "does not start with digit"]);
+    let i386 = mkdeb(&d, "cts-server", "1.0", "i386", "a");
+    repo.publish(&[&i386], &[]).fails(3, &["architecture i386", "amd64, arm64"]);
+    let zstd = mkdeb_with(&d, "cts-server", "1.0", "amd64", "z", &["-Zzstd"]);
+    repo.publish(&[&zstd], &[]).fails(3, &["zstd"]);
+    let not_deb = d.join("not.deb");
+    std::fs::write(&not_deb, "hello").unwrap();
+    repo.publish(&[&not_deb], &[]).fails(3, &["not.deb", "not a valid .deb"]);
+    assert_eq!(tree(&repo.root()), before);
+}
+
+#[test]
+fn another_key_is_refused() {
+    let (repo, _) = Repo::new();
+    let (other, _) = Repo::new();
+    let deb = mkdeb(&repo.debs(), "cts-server", "1.0", "amd64", "a");
+    Test::new()
+        .args(["publish", "--suite", SUITE])
+        .arg_path("--repo", &repo.root())
+        .arg_path("--key", &other.key())
+        .args([&deb])
+        .run()
+        .fails(4, &["but this repository is signed by"]);
+    Test::new()
+        .args(["publish", "--suite", SUITE])
+        .arg_path("--repo", &repo.root())
+        .args([&deb])
+        .run()
+        .fails(3, &["is signed: pass --key"]);
+}
+
+#[test]
+fn keep_last_retains_the_highest_versions_and_gc_honours_the_grace_period() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    let versions = ["1.0-1", "1.0-2", "1.1~rc1-1", "1.1-1"];
+    for v in versions {
+        let deb = mkdeb(&d, "cts-server", v, "amd64", "a");
+        repo.publish(&[&deb], &["--keep-last", "2"]).success();
+    }
+    let seen = verify(&repo.root(), true);
+    assert_eq!(
+        seen["amd64"],
+        BTreeSet::from([pv("cts-server", "1.1~rc1-1"), pv("cts-server", "1.1-1")])
+    );
+    let pool = repo.root().join("pool/main/c/cts-server");
+    // Dropped from the index but still in the pool during the grace period.
+    assert!(pool.join("cts-server_1.0-1_amd64.deb").exists());
+    let kept = repo.gc("24h");
+    assert_eq!(kept.success(), "", "nothing removed within the grace period");
+    assert!(pool.join("cts-server_1.0-1_amd64.deb").exists());
+    let by_hash_before = tree(&repo.root().join("dists")).len();
+
+    let removed = repo.gc("0s").success();
+    assert!(removed.contains("pool/main/c/cts-server/cts-server_1.0-1_amd64.deb"), "{removed}");
+    assert!(removed.contains("pool/main/c/cts-server/cts-server_1.0-2_amd64.deb"), "{removed}");
+    assert!(removed.contains("/by-hash/SHA256/"), "{removed}");
+    assert!(!pool.join("cts-server_1.0-1_amd64.deb").exists());
+    assert!(tree(&repo.root().join("dists")).len() < by_hash_before);
+    verify(&repo.root(), true);
+}
+
+#[test]
+fn two_concurrent_publishers_both_land() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    for round in 0..3 {
+        let a = mkdeb(&d, "cts-server", &format!("1.{round}"), "amd64", "a");
+        let b = mkdeb(&d, "cts-worker", &format!("2.{round}"), "all", "a");
+        let spawn = |deb: &Path| {
+            Command::new(assert_cmd::cargo::cargo_bin("cts-deb"))
+                .args(["publish", "--suite", SUITE, "--repo"])
+                .arg(repo.root())
+                .arg("--key")
+                .arg(repo.key())
+                .arg(deb)
+                .output()
+        };
+        let (ra, rb) = std::thread::scope(|s| {
+            let ha = s.spawn(|| spawn(&a).unwrap());
+            let hb = s.spawn(|| spawn(&b).unwrap());
+            (ha.join().unwrap(), hb.join().unwrap())
+        });
+        for r in [&ra, &rb] {
+            assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        }
+        let seen = verify(&repo.root(), true);
+        assert!(seen["amd64"].contains(&pv("cts-server", &format!("1.{round}"))), "{seen:?}");
+        assert!(seen["amd64"].contains(&pv("cts-worker", &format!("2.{round}"))), "{seen:?}");
+        assert!(seen["arm64"].contains(&pv("cts-worker", &format!("2.{round}"))), "{seen:?}");
+    }
+}
+
+/// Kill points in publish order (see the `repo` module documentation).
+const STEPS: &[&str] = &[
+    "checked",
+    "pool",
+    "by-hash",
+    "signed",
+    "db",
+    "index-first",
+    "indices",
+    "release",
+    "release-gpg",
+    "inrelease",
+];
+
+#[test]
+fn a_publish_killed_at_any_step_leaves_a_valid_repository() {
+    for step in STEPS {
+        let (repo, _) = Repo::new();
+        let d = repo.debs();
+        let first = mkdeb(&d, "cts-server", "1.0", "amd64", "a");
+        let second = mkdeb(&d, "cts-server", "1.1", "amd64", "a");
+        let lib = mkdeb(&d, "libcts", "1.0", "all", "a");
+        repo.publish(&[&first], &[]).success();
+        let killed = Test::new()
+            .args(["publish", "--suite", SUITE])
+            .arg_path("--repo", &repo.root())
+            .arg_path("--key", &repo.key())
+            .args([&second])
+            .args([&lib])
+            .env("CTS_DEB_FAULT", format!("after:{step}"))
+            .run();
+        assert_eq!(killed.code(), 86, "killed after {step}: {}", killed.stderr());
+        // What apt sees right after the kill: everything InRelease names exists with its hash,
+        // and so does every pool file the indices name.
+        let seen = verify(&repo.root(), false);
+        assert!(seen["amd64"].contains(&pv("cts-server", "1.0")), "after {step}: {seen:?}");
+        // The next publish (of the same files) completes the repository.
+        repo.publish(&[&second, &lib], &[]).success();
+        let seen = verify(&repo.root(), true);
+        for p in [pv("cts-server", "1.0"), pv("cts-server", "1.1"), pv("libcts", "1.0")] {
+            assert!(seen["amd64"].contains(&p), "after {step}: {seen:?}");
+        }
+        assert!(seen["arm64"].contains(&pv("libcts", "1.0")), "after {step}");
+        // And gc afterwards keeps it valid.
+        repo.gc("0s").success();
+        verify(&repo.root(), true);
+    }
+}
