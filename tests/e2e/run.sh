@@ -1,0 +1,530 @@
+#!/bin/bash
+# End-to-end test of the cts-server package in a Debian bookworm chroot with the network cut.
+#
+#   tests/e2e/run.sh [PATH/cts-server_*.deb]
+#
+# Without an argument the package is built first (cargo run --release -- build) from a copy of
+# examples/cts.toml with CTS_POLL_INTERVAL=10 (instead of 30) so that the poll check is quick.
+# Needs root, debootstrap, zstd, iproute2 (ip netns), lintian and devscripts (checkbashisms).
+# The chroot gets its dependencies over the network (cached as a tarball, see lib.sh); the
+# package itself is installed with apt-get inside a network namespace holding only "lo".
+#
+# Prints "PASS <check>" / "FAIL <check>" per check, then "N passed, M failed"; exits 1 on any
+# failure. Environment: see lib.sh (CTS_E2E_CACHE, CTS_E2E_KEEP, CTS_E2E_MIRROR, ...), and
+#   CTS_E2E_POLL_WAIT   seconds to wait for two polls per instance [90]
+#   CTS_E2E_SKIP_LINTIAN=1
+#   CTS_E2E_SKIP_SCENARIOS=1   skip the PostgreSQL-stopped scenario
+# Internal: run.sh --scenario pg-stopped DEB   (one scenario in its own chroot and namespace)
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+T0=$(date +%s)
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+HOST=cts.example.org
+INSTANCES=(turkey iraq)
+declare -A PREFIX=([turkey]=/TR [iraq]=/IQ)
+declare -A PORT=([turkey]=8001 [iraq]=8002)
+
+pass() { echo "PASS $1"; PASSED=$((PASSED + 1)); }
+fail() { echo "FAIL $1"; FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); }
+# check NAME CMD...: PASS when CMD succeeds; CMD prints its own diagnostics to stderr
+check() {
+    local name=$1
+    shift
+    if "$@"; then pass "$name"; else fail "$name"; fi
+}
+note() { printf '       %s\n' "$@" >&2; }
+quote() { sed 's/^/    > /'; }
+
+# curl inside the namespace (the chroot's curl, so the client is inside the "cut" machine)
+ccurl() { e2e_in curl -sS --max-time 20 "$@"; }
+psql_in() { # psql_in DB SQL
+    e2e_in runuser -u postgres -- psql -X -qAt -d "$1" -c "$2"
+}
+
+deps_of() { # the .deb's Depends (first alternative, no versions) + test tools
+    dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/[[:space:]]//g' | grep -v '^$'
+    printf '%s\n' curl procps
+}
+
+build_deb() {
+    local out=$1 cfg
+    cfg=$(mktemp -d /tmp/cts-e2e-config.XXXXXX)
+    sed -e "s|^path = \"cts-app\"|path = \"$REPO/examples/cts-app\"|" \
+        -e "s|^requirements = \"cts-app/requirements.txt\"|requirements = \"$REPO/examples/cts-app/requirements.txt\"|" \
+        -e 's|CTS_POLL_INTERVAL = "30"|CTS_POLL_INTERVAL = "10"|g' \
+        "$REPO/examples/cts.toml" >"$cfg/cts.toml"
+    e2e_log "building the package (poll interval 10 s) into $out"
+    (cd "$REPO" && cargo run --release -q -- build --config "$cfg/cts.toml" --templates "$REPO" --out "$out") >&2 \
+        || { rm -rf "$cfg"; e2e_die "cts-deb build failed"; }
+    rm -rf "$cfg"
+    ls "$out"/cts-server_*.deb | head -1
+}
+
+install_deb() { # install_deb DEB LOG: apt-get install inside the namespace; sets INSTALL_SECONDS
+    local deb=$1 log=$2 t1 t2 rc=0
+    cp "$deb" "$E2E_ROOT/tmp/"
+    t1=$(date +%s.%N)
+    e2e_in apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "/tmp/$(basename "$deb")" \
+        </dev/null >"$log" 2>&1 || rc=$?
+    t2=$(date +%s.%N)
+    INSTALL_SECONDS=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.1f", b - a}')
+    return $rc
+}
+
+# --- checks -------------------------------------------------------------------------------------
+
+chk_network_cut() {
+    local links mirror
+    links=$(ip -n "$E2E_NS" -o link | awk -F': ' '{print $2}' | tr '\n' ' ')
+    [ "$links" = "lo " ] || { note "links in the namespace: $links"; return 1; }
+    mirror=$(e2e_mirror)
+    if e2e_in curl -sS --max-time 5 -o /dev/null "$mirror" 2>/dev/null; then
+        note "the Debian mirror is reachable from the namespace"
+        return 1
+    fi
+}
+
+chk_no_pending() {
+    [ ! -e "$E2E_ROOT/var/lib/cts-server/pending" ] || { note "pending: $(cat "$E2E_ROOT/var/lib/cts-server/pending")"; return 1; }
+}
+
+uid_of() { awk -F: -v u="$1" '$1 == u {print $3}' "$E2E_ROOT/etc/passwd"; }
+proc_user() { awk '/^Uid:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
+proc_args() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
+
+chk_nginx() {
+    local pid
+    pid=$(cat "$E2E_ROOT/run/nginx.pid" 2>/dev/null) || { note "no /run/nginx.pid"; return 1; }
+    kill -0 "$pid" 2>/dev/null || { note "nginx pid $pid not running"; return 1; }
+    e2e_in nginx -t -q || return 1
+    [ -L "$E2E_ROOT/etc/nginx/sites-enabled/cts.conf" ] || { note "site not enabled"; return 1; }
+    ! grep -v '^[[:space:]]*#' "$E2E_ROOT/etc/nginx/sites-available/cts.conf" | grep -q default_server \
+        || { note "default_server in cts.conf"; return 1; }
+}
+
+chk_supervisord() {
+    local pid
+    pid=$(e2e_in supervisorctl pid 2>/dev/null) || return 1
+    [ "$(proc_user "$pid")" = 0 ] || { note "supervisord not root"; return 1; }
+    e2e_in supervisorctl status 'cts:*' >&2
+}
+
+# chk_program PROGRAM PATTERN: running under supervisor, as user cts, command matches PATTERN
+chk_program() {
+    local prog=$1 pattern=$2 pid uid
+    uid=$(uid_of cts)
+    pid=$(e2e_in supervisorctl pid "cts:$prog" 2>/dev/null)
+    case "$pid" in '' | 0 | *[!0-9]*) note "$prog: not running (pid '$pid')"; return 1 ;; esac
+    [ "$(proc_user "$pid")" = "$uid" ] || { note "$prog: runs as uid $(proc_user "$pid"), want cts ($uid)"; return 1; }
+    proc_args "$pid" | grep -qE "$pattern" || { note "$prog: command is $(proc_args "$pid")"; return 1; }
+}
+
+# exactly one beat process for the instance on the whole machine, as cts
+chk_one_beat() {
+    local inst=$1 uid line pid n=0
+    uid=$(uid_of cts)
+    for p in /proc/[0-9]*; do
+        [ "$p" = "/proc/$BASHPID" ] && continue
+        line=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+        case "$line" in
+            *"celery -A cts.celery:app beat --schedule "*"celerybeat-$inst."*) n=$((n + 1)); pid=${p#/proc/} ;;
+        esac
+    done
+    [ "$n" = 1 ] || { note "$n beat processes for $inst"; return 1; }
+    [ "$(proc_user "$pid")" = "$uid" ] || { note "beat of $inst not running as cts"; return 1; }
+    chk_program "cts-$inst-beat" "celery -A cts.celery:app beat"
+}
+
+chk_listen_loopback() { # chk_listen_loopback PORT
+    local lines
+    lines=$(ip netns exec "$E2E_NS" ss -Hltn "sport = :$1")
+    [ -n "$lines" ] || { note "nothing listens on :$1"; return 1; }
+    if echo "$lines" | awk '{print $4}' | grep -vqE '^(127\.0\.0\.1|\[::1\]):'; then
+        note "port $1 listens beyond loopback: $(echo "$lines" | awk '{print $4}' | tr '\n' ' ')"
+        return 1
+    fi
+}
+
+chk_health() {
+    local inst=$1 out code hdr
+    out=$(ccurl -k -D - -o /dev/null -w 'CODE=%{http_code}\n' --resolve "$HOST:443:127.0.0.1" \
+        "https://$HOST${PREFIX[$inst]}/health/") || { note "curl failed"; return 1; }
+    code=$(echo "$out" | sed -n 's/^CODE=//p')
+    hdr=$(echo "$out" | tr -d '\r' | sed -n 's/^[Xx]-[Cc][Tt][Ss]-[Ii]nstance: //p')
+    [ "$code" = 200 ] && [ "$hdr" = "$inst" ] || { note "HTTP $code, X-CTS-Instance '$hdr'"; return 1; }
+}
+
+chk_redirect() {
+    local out code loc
+    out=$(ccurl -D - -o /dev/null -w 'CODE=%{http_code}\n' --resolve "$HOST:80:127.0.0.1" "http://$HOST/TR/health/") || return 1
+    code=$(echo "$out" | sed -n 's/^CODE=//p')
+    loc=$(echo "$out" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+    [ "$code" = 301 ] && [ "$loc" = "https://$HOST/TR/health/" ] || { note "HTTP $code Location '$loc'"; return 1; }
+}
+
+chk_tls() { # TLS 1.2+ only
+    ccurl -k -o /dev/null --tlsv1.2 --resolve "$HOST:443:127.0.0.1" "https://$HOST/static/cts/cts.css" || { note "TLS 1.2 failed"; return 1; }
+    if ccurl -k -o /dev/null --tlsv1.0 --tls-max 1.1 --resolve "$HOST:443:127.0.0.1" "https://$HOST/static/cts/cts.css" 2>/dev/null; then
+        note "TLS 1.1 accepted"
+        return 1
+    fi
+}
+
+chk_static() {
+    local out code
+    out=$(ccurl -k -D - -o /dev/null -w 'CODE=%{http_code}\n' --resolve "$HOST:443:127.0.0.1" "https://$HOST/static/cts/cts.css") || return 1
+    code=$(echo "$out" | sed -n 's/^CODE=//p')
+    [ "$code" = 200 ] || { note "HTTP $code"; return 1; }
+    if echo "$out" | grep -qi '^X-CTS-Instance:'; then note "served by Django, not nginx"; return 1; fi
+    echo "$out" | grep -qi '^Content-Type: text/css' || { note "no text/css content type"; return 1; }
+    # and not in any gunicorn log
+    ! grep -qs 'cts.css' "$E2E_ROOT"/var/www/cts/log/cts-*-gunicorn.log || { note "gunicorn saw the request"; return 1; }
+}
+
+chk_media() {
+    local f=/var/www/cts/public/media/e2e-probe.txt body
+    e2e_in runuser -u cts -- sh -c "echo media-ok > $f" || { note "cts cannot write the media dir"; return 1; }
+    body=$(ccurl -k --resolve "$HOST:443:127.0.0.1" "https://$HOST/media/e2e-probe.txt")
+    e2e_in rm -f "$f"
+    [ "$body" = media-ok ] || { note "nginx served '$body'"; return 1; }
+}
+
+chk_databases() {
+    local inst db
+    for inst in "${INSTANCES[@]}"; do
+        db=cts_$inst
+        [ "$(psql_in postgres "SELECT 1 FROM pg_database WHERE datname = '$db'")" = 1 ] || { note "no database $db"; return 1; }
+        [ "$(psql_in "$db" "SELECT count(*) FROM django_migrations WHERE app = 'scans'")" -ge 1 ] 2>/dev/null \
+            || { note "$db: scans not migrated"; return 1; }
+        [ "$(psql_in "$db" "SELECT to_regclass('public.scans_pollrun') IS NOT NULL")" = t ] || { note "$db: no scans_pollrun"; return 1; }
+        [ "$(psql_in "$db" "SELECT count(*) FROM pg_extension WHERE extname = 'hstore'")" = 1 ] || { note "$db: no hstore"; return 1; }
+        [ "$(psql_in "$db" "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '$db'")" = "$db" ] \
+            || { note "$db: wrong owner"; return 1; }
+    done
+}
+
+chk_broker() {
+    local vhosts users perms inst
+    vhosts=$(e2e_in rabbitmqctl -s list_vhosts name) || return 1
+    users=$(e2e_in rabbitmqctl -s list_users | cut -f1) || return 1
+    for inst in "${INSTANCES[@]}"; do
+        echo "$vhosts" | grep -qx "cts_$inst" || { note "no vhost cts_$inst"; return 1; }
+        echo "$users" | grep -qx "cts_$inst" || { note "no user cts_$inst"; return 1; }
+        perms=$(e2e_in rabbitmqctl -s list_permissions -p "cts_$inst")
+        echo "$perms" | grep -q "^cts_$inst" || { note "no permissions for cts_$inst on its vhost"; return 1; }
+        if echo "$perms" | grep -q '^guest'; then note "guest has access to cts_$inst"; return 1; fi
+    done
+}
+
+polls() { psql_in "cts_$1" "SELECT count(*) FROM scans_pollrun"; }
+
+chk_polls() {
+    local wait=${CTS_E2E_POLL_WAIT:-90} t_end inst ok n
+    t_end=$(($(date +%s) + wait))
+    while :; do
+        ok=1
+        for inst in "${INSTANCES[@]}"; do
+            n=$(polls "$inst" 2>/dev/null)
+            [ "${n:-0}" -ge 2 ] || ok=0
+        done
+        [ $ok = 1 ] && break
+        [ "$(date +%s)" -lt "$t_end" ] || break
+        sleep 3
+    done
+    for inst in "${INSTANCES[@]}"; do note "$inst: $(polls "$inst") poll runs"; done
+    [ $ok = 1 ]
+}
+
+chk_env_modes() {
+    local inst m
+    for inst in "${INSTANCES[@]}"; do
+        m=$(e2e_in stat -c '%a %U:%G' "/etc/cts-server/$inst.env")
+        [ "$m" = "640 root:cts" ] || { note "$inst.env: $m"; return 1; }
+    done
+}
+
+secrets() { # every secret value of every instance, one per line
+    local inst
+    for inst in "${INSTANCES[@]}"; do
+        sed -n "s/^CTS_[A-Z_]*=['\"]\{0,1\}\([^'\"]*\)['\"]\{0,1\}$/\1/p" "$E2E_ROOT/etc/cts-server/$inst.env"
+    done
+}
+
+# all command lines on the machine, one per line (read by bash itself: no helper process whose
+# own arguments could match)
+all_cmdlines() {
+    local p a
+    for p in /proc/[0-9]*; do
+        [ "$p" = "/proc/$BASHPID" ] && continue
+        a=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) && printf '%s\n' "$a"
+    done
+}
+
+chk_no_secret_in_ps() {
+    local f n
+    f=$(mktemp /tmp/cts-e2e-secrets.XXXXXX)    # patterns in a 0600 file, never on a command line
+    secrets >"$f"
+    n=$(grep -c . "$f")
+    if [ "$n" != 6 ] || awk 'length($0) < 32 {bad=1} END {exit !bad}' "$f"; then
+        note "expected 6 secrets of >= 32 characters, found $n"; rm -f "$f"; return 1
+    fi
+    if e2e_in ps -eww -o user=,args= | grep -qFf "$f"; then note "a secret appears in ps output"; rm -f "$f"; return 1; fi
+    if all_cmdlines | grep -qFf "$f"; then note "a secret appears in a process command line"; rm -f "$f"; return 1; fi
+    rm -f "$f"
+}
+
+chk_no_secret_in_deb() {
+    local deb=$1 x f rc=0
+    x=$(mktemp -d /tmp/cts-e2e-deb.XXXXXX)
+    f=$x.secrets
+    secrets >"$f"
+    dpkg-deb -R "$deb" "$x/tree" || { rm -rf "$x" "$f"; return 1; }
+    # the extracted tree (control + data), gzip'd members decompressed too, and the raw .deb
+    if grep -rqFf "$f" "$x/tree"; then note "a secret appears in the .deb's files"; rc=1; fi
+    if find "$x/tree" -name '*.gz' -exec zcat {} + 2>/dev/null | grep -qFf "$f"; then note "a secret appears in a .gz"; rc=1; fi
+    if grep -qFf "$f" "$deb"; then note "a secret appears in the raw .deb"; rc=1; fi
+    rm -rf "$x" "$f"
+    return $rc
+}
+
+chk_conffiles_pristine() {
+    local out
+    out=$(e2e_in dpkg --verify cts-server 2>&1)
+    [ -z "$out" ] || { note "dpkg --verify: $out"; return 1; }
+}
+
+chk_logrotate() {
+    e2e_in logrotate -d /etc/logrotate.d/cts-server >/tmp/cts-e2e-logrotate.$$ 2>&1
+    local rc=$?
+    if [ $rc != 0 ] || grep -qiE '^error' /tmp/cts-e2e-logrotate.$$; then
+        grep -iE 'error' /tmp/cts-e2e-logrotate.$$ | head -5 >&2
+        rm -f /tmp/cts-e2e-logrotate.$$
+        return 1
+    fi
+    rm -f /tmp/cts-e2e-logrotate.$$
+}
+
+chk_layout() {
+    local bad=0 line p want got
+    while read -r p want; do
+        got=$(e2e_in stat -c '%U:%G %a' "$p" 2>/dev/null)
+        [ "$got" = "$want" ] || { note "$p: '$got', want '$want'"; bad=1; }
+    done <<'EOF'
+/var/www/cts root:root 755
+/var/www/cts/env root:root 755
+/var/www/cts/log root:adm 750
+/var/www/cts/public root:root 755
+/var/www/cts/public/static cts:cts 755
+/var/www/cts/public/media cts:www-data 2750
+/var/www/cts/ssl root:root 755
+/var/www/cts/ssl/cts.key root:root 600
+/var/www/cts/ssl/cts.crt root:root 644
+/var/lib/cts-server cts:cts 750
+EOF
+    [ "$(readlink "$E2E_ROOT/var/www/cts/source")" = /usr/share/cts-server/app ] || { note "source link wrong"; bad=1; }
+    e2e_in getent passwd cts | grep -q ':/var/lib/cts-server:/usr/sbin/nologin$' || { note "user cts: $(e2e_in getent passwd cts)"; bad=1; }
+    return $bad
+}
+
+chk_rerun_setup() {
+    local before after out
+    before=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
+    out=$(e2e_in cts-server-setup 2>&1) || { echo "$out" | quote >&2; return 1; }
+    after=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
+    [ "$before" = "$after" ] || { note "secrets changed"; return 1; }
+    echo "$out" | grep -q 'cts-server-setup: done' || { echo "$out" | quote >&2; return 1; }
+    sleep 2
+    chk_health turkey && chk_health iraq
+}
+
+chk_scripts_static() { # sh -n and checkbashisms on the maintainer scripts and shipped shell scripts
+    local deb=$1 x f bad=0
+    x=$(mktemp -d /tmp/cts-e2e-deb.XXXXXX)
+    dpkg-deb -R "$deb" "$x"
+    for f in "$x"/DEBIAN/preinst "$x"/DEBIAN/postinst "$x"/DEBIAN/prerm "$x"/DEBIAN/postrm \
+        "$x"/usr/sbin/cts-server-setup "$x"/usr/share/cts-server/bin/cts-run; do
+        [ -f "$f" ] || { note "missing ${f#"$x"}"; bad=1; continue; }
+        sh -n "$f" || bad=1
+        checkbashisms "$f" >&2 || bad=1
+    done
+    rm -rf "$x"
+    return $bad
+}
+
+chk_lintian() {
+    local deb=$1 out
+    out=$(lintian --fail-on error,warning "$deb" 2>&1)
+    local rc=$?
+    [ -z "$out" ] || echo "$out" | quote >&2
+    return $rc
+}
+
+chk_remove() {
+    local n
+    e2e_in apt-get remove -y -o Dpkg::Use-Pty=0 cts-server </dev/null >/tmp/cts-e2e-remove.$$ 2>&1 \
+        || { quote </tmp/cts-e2e-remove.$$ >&2; rm -f /tmp/cts-e2e-remove.$$; return 1; }
+    rm -f /tmp/cts-e2e-remove.$$
+    sleep 2
+    n=0
+    while IFS= read -r line; do
+        case "$line" in *cts-run* | *"gunicorn cts.wsgi"* | *"celery -A cts"*) n=$((n + 1)); note "left: $line" ;; esac
+    done < <(all_cmdlines)
+    [ "$n" = 0 ] || { note "$n cts processes still running after remove"; return 1; }
+    ! e2e_in supervisorctl status 2>/dev/null | grep -q '^cts:' || { note "supervisor still has the cts group"; return 1; }
+    [ ! -e "$E2E_ROOT/etc/supervisor/conf.d/cts-server.conf" ] || { note "supervisor link left"; return 1; }
+    [ ! -e "$E2E_ROOT/etc/nginx/sites-enabled/cts.conf" ] || { note "nginx link left"; return 1; }
+    e2e_in nginx -t -q || { note "nginx -t fails after remove"; return 1; }
+    [ -e "$E2E_ROOT/etc/cts-server/turkey.env" ] || { note "secrets deleted on remove"; return 1; }
+}
+
+chk_purge() {
+    e2e_in apt-get purge -y -o Dpkg::Use-Pty=0 cts-server </dev/null >/tmp/cts-e2e-purge.$$ 2>&1 \
+        || { quote </tmp/cts-e2e-purge.$$ >&2; rm -f /tmp/cts-e2e-purge.$$; return 1; }
+    rm -f /tmp/cts-e2e-purge.$$
+    local left
+    left=$(cd "$E2E_ROOT" && ls -d etc/cts-server var/lib/cts-server var/www/cts/env var/www/cts/ssl \
+        etc/rabbitmq/conf.d/50-cts-server.conf etc/nginx/sites-available/cts.conf 2>/dev/null)
+    [ -z "$left" ] || { note "left after purge: $left"; return 1; }
+    e2e_in getent passwd cts >/dev/null || { note "user cts deleted"; return 1; }
+    [ "$(psql_in postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'cts_%'")" = 2 ] || { note "databases dropped"; return 1; }
+}
+
+# --- scenario: install while PostgreSQL is stopped ------------------------------------------------
+scenario_pg_stopped() {
+    local deb=$1 out rc
+    e2e_init
+    e2e_prepare_root $(deps_of "$deb")
+    e2e_enter
+    e2e_start_services
+    e2e_in /etc/init.d/postgresql stop >/dev/null 2>&1
+    if e2e_in pg_isready -q; then fail pg-stopped-precondition; return; fi
+    install_deb "$deb" "$E2E_WORK/cts-e2e-pgstopped-install.$$.log"
+    rc=$?
+    echo "--- apt-get install with PostgreSQL stopped (exit $rc, ${INSTALL_SECONDS}s); cts-server-setup output:"
+    grep -E 'cts-server-setup|^Setting up cts-server' "$E2E_WORK/cts-e2e-pgstopped-install.$$.log" | quote
+    if [ $rc = 0 ] && e2e_in dpkg-query -W -f '${Status}' cts-server | grep -q 'install ok installed'; then
+        pass pg-stopped-package-configures
+    else
+        quote <"$E2E_WORK/cts-e2e-pgstopped-install.$$.log" | tail -30
+        fail pg-stopped-package-configures
+    fi
+    rm -f "$E2E_WORK/cts-e2e-pgstopped-install.$$.log"
+    if grep -qx db "$E2E_ROOT/var/lib/cts-server/pending" 2>/dev/null; then
+        pass pg-stopped-skip-recorded
+    else
+        fail pg-stopped-skip-recorded
+    fi
+    e2e_in /etc/init.d/postgresql start >/dev/null 2>&1
+    out=$(e2e_in cts-server-setup 2>&1)
+    rc=$?
+    echo "--- after starting PostgreSQL: cts-server-setup (exit $rc):"
+    echo "$out" | quote
+    if [ $rc = 0 ] && echo "$out" | grep -q 'cts-server-setup: done' && chk_no_pending; then
+        pass pg-stopped-setup-completes
+    else
+        fail pg-stopped-setup-completes
+    fi
+    sleep 3
+    check pg-stopped-health-TR chk_health turkey
+    check pg-stopped-health-IQ chk_health iraq
+    check pg-stopped-databases chk_databases
+}
+
+# --- main -----------------------------------------------------------------------------------------
+main() {
+    local deb=${1:-} outdir
+    if [ -z "$deb" ]; then
+        outdir=$(mktemp -d /tmp/cts-e2e-build.XXXXXX)
+        deb=$(build_deb "$outdir")
+    fi
+    [ -f "$deb" ] || e2e_die "no such .deb: $deb"
+    deb=$(readlink -f "$deb")
+    echo "=== cts-server e2e: $(basename "$deb")"
+
+    e2e_init
+    e2e_prepare_root $(deps_of "$deb")
+    e2e_enter
+    e2e_start_services
+
+    local log=$E2E_WORK/cts-e2e-install.$$.log rc=0
+    install_deb "$deb" "$log" || rc=$?
+    echo "--- cts-server-setup output during apt-get install:"
+    grep -E 'cts-server-setup' "$log" | quote
+    if [ $rc = 0 ]; then
+        pass install-offline
+    else
+        quote <"$log" | tail -40
+        fail install-offline
+    fi
+    echo "INSTALL TIME cts-server (apt-get install, offline): ${INSTALL_SECONDS}s"
+    rm -f "$log"
+
+    check network-cut chk_network_cut
+    check setup-complete chk_no_pending
+    check layout-and-modes chk_layout
+    check nginx chk_nginx
+    check supervisord chk_supervisord
+    local inst
+    for inst in "${INSTANCES[@]}"; do
+        check "gunicorn-$inst" chk_program "cts-$inst-gunicorn" "gunicorn cts.wsgi:application --bind 127.0.0.1:${PORT[$inst]}"
+        check "gunicorn-$inst-loopback-only" chk_listen_loopback "${PORT[$inst]}"
+        check "celery-worker-$inst" chk_program "cts-$inst-worker" "celery -A cts.celery:app worker -Q queue_$inst"
+        check "celery-beat-$inst-exactly-one" chk_one_beat "$inst"
+    done
+    check rabbitmq-amqp-loopback-only chk_listen_loopback 5672
+    check health-TR chk_health turkey
+    check health-IQ chk_health iraq
+    check http-redirects-to-https chk_redirect
+    check tls-1.2-plus-only chk_tls
+    check static-served-by-nginx chk_static
+    check media-writable-and-served chk_media
+    check databases-migrated chk_databases
+    check rabbitmq-vhosts-users chk_broker
+    check poll-ran-twice-per-instance chk_polls
+    check env-files-0640-root-cts chk_env_modes
+    check no-secret-in-ps chk_no_secret_in_ps
+    check no-secret-in-deb chk_no_secret_in_deb "$deb"
+    check conffiles-unmodified chk_conffiles_pristine
+    check logrotate-config chk_logrotate
+    check setup-rerun-idempotent chk_rerun_setup
+    check scripts-sh-n-checkbashisms chk_scripts_static "$deb"
+    if [ -z "${CTS_E2E_SKIP_LINTIAN:-}" ]; then
+        check lintian chk_lintian "$deb"
+    fi
+    check remove-stops-and-unlinks chk_remove
+    check purge-keeps-data-and-user chk_purge
+
+    # the scenario runs in its own chroot and namespace (separate process, own traps)
+    if [ -z "${CTS_E2E_SKIP_SCENARIOS:-}" ]; then
+        e2e_kill_chroot_procs
+        local line
+        while IFS= read -r line; do
+            echo "$line"
+            case "$line" in
+                "PASS "*) PASSED=$((PASSED + 1)) ;;
+                "FAIL "*) FAILED=$((FAILED + 1)); FAILED_NAMES+=("${line#FAIL }") ;;
+            esac
+        done < <(bash "$0" --scenario pg-stopped "$deb"; echo "EXIT $?")
+    fi
+}
+
+if [ "${1:-}" = --scenario ]; then
+    case "${2:-}" in
+        pg-stopped) scenario_pg_stopped "$3" ;;
+        *) e2e_die "unknown scenario '${2:-}'" ;;
+    esac
+    exit 0
+fi
+
+main "$@"
+echo "E2E WALL TIME: $(($(date +%s) - T0))s"
+[ ${#FAILED_NAMES[@]} = 0 ] || echo "failed: ${FAILED_NAMES[*]}"
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
