@@ -366,6 +366,60 @@ chk_lintian() {
     return $rc
 }
 
+# repack DEB with version VERSION (control + the version baked into the scripts) into DIR
+repack_version() {
+    local deb=$1 version=$2 dir=$3 old x f
+    old=$(dpkg-deb -f "$deb" Version)
+    x=$(mktemp -d /tmp/cts-e2e-repack.XXXXXX)
+    dpkg-deb -R "$deb" "$x/t"
+    sed -i "s/^Version: .*/Version: $version/" "$x/t/DEBIAN/control"
+    for f in "$x"/t/DEBIAN/preinst "$x"/t/DEBIAN/postinst "$x"/t/DEBIAN/prerm "$x"/t/DEBIAN/postrm "$x"/t/usr/sbin/cts-server-setup; do
+        [ -f "$f" ] && sed -i "s/^VERSION='$old'\$/VERSION='$version'/" "$f"
+    done
+    (cd "$x/t" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
+    dpkg-deb --root-owner-group -Zxz -b "$x/t" "$dir/cts-server_${version}_all.deb" >/dev/null
+    rm -rf "$x"
+    echo "$dir/cts-server_${version}_all.deb"
+}
+
+all_running() {
+    local out
+    out=$(e2e_in supervisorctl status 'cts:*' 2>&1)
+    [ "$(echo "$out" | grep -c ' RUNNING ')" = 6 ] || { echo "$out" | quote >&2; return 1; }
+}
+
+chk_upgrade() {
+    local deb2=$1 version before after log rc=0
+    version=$(dpkg-deb -f "$deb2" Version)
+    before=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
+    log=/tmp/cts-e2e-upgrade.$$
+    cp "$deb2" "$E2E_ROOT/tmp/"
+    e2e_in apt-get install -y -o Dpkg::Use-Pty=0 "/tmp/$(basename "$deb2")" </dev/null >"$log" 2>&1 || rc=$?
+    grep -E 'cts-server-setup: (backed up|done|warning|error|INCOMPLETE)|Unpacking|Setting up cts' "$log" | quote
+    [ $rc = 0 ] || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
+    rm -f "$log"
+    [ "$(e2e_in dpkg-query -W -f '${Version} ${Status}' cts-server)" = "$version install ok installed" ] || { note "not at $version"; return 1; }
+    after=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
+    [ "$before" = "$after" ] || { note "secrets changed on upgrade"; return 1; }
+    [ "$(ls "$E2E_ROOT"/var/backups/cts-server/*.dump 2>/dev/null | wc -l)" = 2 ] || { note "no pre-migration backups"; return 1; }
+    [ "$(cat "$E2E_ROOT/var/lib/cts-server/migrated-version")" = "$version" ] || { note "migrated-version not updated"; return 1; }
+    all_running && chk_health turkey && chk_health iraq && chk_one_beat turkey && chk_one_beat iraq
+}
+
+chk_downgrade_refused() {
+    local deb=$1 installed out rc=0
+    installed=$(e2e_in dpkg-query -W -f '${Version}' cts-server)
+    cp "$deb" "$E2E_ROOT/tmp/"
+    out=$(e2e_in apt-get install -y --allow-downgrades -o Dpkg::Use-Pty=0 "/tmp/$(basename "$deb")" </dev/null 2>&1) || rc=$?
+    echo "$out" | grep -E 'refusing|cts-server:' | quote
+    [ $rc != 0 ] || { note "the downgrade was accepted"; return 1; }
+    echo "$out" | grep -q 'refusing to downgrade' || { echo "$out" | tail -20 | quote >&2; return 1; }
+    [ "$(e2e_in dpkg-query -W -f '${Version} ${Status}' cts-server)" = "$installed install ok installed" ] \
+        || { note "state after refusal: $(e2e_in dpkg-query -W -f '${Version} ${Status}' cts-server)"; return 1; }
+    sleep 6    # abort-upgrade restarted the workers and beats stopped by the prerm
+    all_running && chk_health turkey && chk_health iraq
+}
+
 chk_remove() {
     local n
     e2e_in apt-get remove -y -o Dpkg::Use-Pty=0 cts-server </dev/null >/tmp/cts-e2e-remove.$$ 2>&1 \
@@ -498,6 +552,12 @@ main() {
     if [ -z "${CTS_E2E_SKIP_LINTIAN:-}" ]; then
         check lintian chk_lintian "$deb"
     fi
+    local v2dir deb2
+    v2dir=$(mktemp -d /tmp/cts-e2e-v2.XXXXXX)
+    deb2=$(repack_version "$deb" "$(dpkg-deb -f "$deb" Version)+e2e1" "$v2dir")
+    check upgrade-backup-migrate-restart chk_upgrade "$deb2"
+    check downgrade-refused-cleanly chk_downgrade_refused "$deb"
+    rm -rf "$v2dir"
     check remove-stops-and-unlinks chk_remove
     check purge-keeps-data-and-user chk_purge
 
