@@ -52,6 +52,12 @@ pub enum DebError {
         path.display()
     )]
     SizeChanged { path: PathBuf, entry: String, planned: u64, actual: u64 },
+    #[error("failed to compress {member}: {source}")]
+    Compress {
+        member: &'static str,
+        #[source]
+        source: io::Error,
+    },
     #[error("package entry `{path}` {reason}")]
     BadEntry { path: String, reason: &'static str },
     #[error("conffile `{path}` {reason}")]
@@ -77,6 +83,7 @@ impl DebError {
                 | DebError::ReadSource { .. }
                 | DebError::WriteOutput { .. }
                 | DebError::SizeChanged { .. }
+                | DebError::Compress { .. }
         )
     }
 }

@@ -388,12 +388,18 @@ impl Reader<'_> {
             .map(|e| normalise(&e.path))
             .collect();
         for c in &self.info.conffiles {
-            let plain = c.strip_prefix("remove-on-upgrade ").is_none();
-            let present = files.contains(c.trim_start_matches('/'));
-            if plain && !present {
-                return Err(
-                    self.invalid(format!("conffile `{c}` is not a regular file in data.tar"))
-                );
+            let (removed, path) = match c.strip_prefix("remove-on-upgrade ") {
+                Some(path) => (true, path),
+                None => (false, c.as_str()),
+            };
+            let present = files.contains(path.trim_start_matches('/'));
+            if !removed && !present {
+                let detail = format!("conffile `{c}` is not a regular file in data.tar");
+                return Err(self.invalid(detail));
+            }
+            if removed && present {
+                let detail = format!("conffile `{c}` is in data.tar but flagged for removal");
+                return Err(self.invalid(detail));
             }
         }
         Ok(())
@@ -465,7 +471,7 @@ fn for_each_entry(
                 }
                 continue;
             }
-            b'0' | b'\0' | b'7' => DataKind::File,
+            b'0' | b'\0' => DataKind::File,
             b'1' => DataKind::HardLink,
             b'2' => DataKind::Symlink,
             b'3' => DataKind::CharDevice,

@@ -87,7 +87,10 @@ fn sample_plan(src_dir: &Path) -> PackagePlan {
     PackagePlan {
         control: control.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
         entries,
-        conffiles: vec!["/etc/cts-server/cts.conf".into()],
+        conffiles: vec![
+            "/etc/cts-server/cts.conf".into(),
+            "remove-on-upgrade /etc/cts-server/old.conf".into(),
+        ],
         control_members: vec![
             ControlMember {
                 name: "postinst".into(),
@@ -251,6 +254,9 @@ fn plan_mistakes_are_refused_before_writing() {
     let mut relative = base.clone();
     relative.conffiles = vec!["etc/cts-server/cts.conf".into()];
     check(relative, "not an absolute path");
+    let mut flagged = base.clone();
+    flagged.conffiles.push("remove-on-upgrade /etc/cts-server/cts.conf".into());
+    check(flagged, "flagged remove-on-upgrade");
     let mut dotted = base.clone();
     dotted.entries.insert(0, dir("./etc"));
     check(dotted, "`./etc`");

@@ -67,9 +67,8 @@ pub fn write_deb_with(
         &plan.conffiles,
         &plan.control_members,
     )?;
-    let control_xz = control_tar_xz(&members, plan.mtime, &options.xz).map_err(|source| {
-        DebError::WriteOutput { path: PathBuf::from("control.tar.xz"), source }
-    })?;
+    let control_xz = control_tar_xz(&members, plan.mtime, &options.xz)
+        .map_err(|source| DebError::Compress { member: "control.tar.xz", source })?;
 
     let mut deb = temp_in(out_dir, ".deb")?;
     let deb_path = deb.path().to_path_buf();
@@ -151,11 +150,17 @@ fn check_plan(plan: &PackagePlan) -> Result<HashSet<&str>, DebError> {
     let mut conffiles = HashSet::new();
     for c in &plan.conffiles {
         let bad = |reason| DebError::BadConffile { path: c.clone(), reason };
-        let rel = c.strip_prefix('/').ok_or_else(|| bad("is not an absolute path"))?;
-        match is_file.get(rel) {
-            Some(true) => {}
-            Some(false) => return Err(bad("is not a regular file in the package")),
-            None => return Err(bad("does not appear in the package")),
+        // `remove-on-upgrade /etc/old` (dpkg >= 1.20.6) names a conffile that must be gone.
+        let (removed, path) = match c.strip_prefix("remove-on-upgrade ") {
+            Some(path) => (true, path),
+            None => (false, c.as_str()),
+        };
+        let rel = path.strip_prefix('/').ok_or_else(|| bad("is not an absolute path"))?;
+        match (removed, is_file.get(rel)) {
+            (false, Some(true)) | (true, None) => {}
+            (false, Some(false)) => return Err(bad("is not a regular file in the package")),
+            (false, None) => return Err(bad("does not appear in the package")),
+            (true, Some(_)) => return Err(bad("is in the package but flagged remove-on-upgrade")),
         }
         if !conffiles.insert(rel) {
             return Err(bad("is listed twice"));
