@@ -38,9 +38,10 @@ const XZ_MAGIC: [u8; 6] = [0xfd, b'7', b'z', b'X', b'Z', 0];
 /// Stream flags: check type CRC64.
 const XZ_FLAGS: [u8; 2] = [0, 4];
 
-/// The compressed variants of one index, plus the chunk keys used (for cache collection).
+/// One index in all variants, plus the chunk keys used (for cache collection).
 #[derive(Debug)]
 pub struct Compressed {
+    pub plain: String,
     pub gz: Vec<u8>,
     pub xz: Vec<u8>,
     pub chunk_keys: Vec<String>,
@@ -121,13 +122,14 @@ fn fnv1a(s: &str) -> u64 {
     s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3))
 }
 
-/// Cuts `stanzas` (each `(package name, text ending in a blank line)`, sorted by name) into
-/// chunks at content-defined boundaries. Returns byte ranges into the concatenated text.
+/// Cuts `stanzas` (each `(package name, stanza without trailing newline)`, sorted by name) into
+/// chunks at content-defined boundaries. Returns byte ranges into the Packages text, where
+/// each stanza is followed by a blank line.
 fn chunk_ranges(stanzas: &[(&str, &str)]) -> Vec<std::ops::Range<usize>> {
     let mut ranges = Vec::new();
     let (mut start, mut pos) = (0, 0);
     for (i, (name, text)) in stanzas.iter().enumerate() {
-        pos += text.len();
+        pos += text.len() + 2;
         let next_differs = stanzas.get(i + 1).map_or(true, |(n, _)| n != name);
         let boundary = next_differs && fnv1a(name) % CHUNK_MODULUS == 0;
         if boundary || pos - start >= CHUNK_MAX || i + 1 == stanzas.len() {
@@ -138,9 +140,14 @@ fn chunk_ranges(stanzas: &[(&str, &str)]) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
-/// Compresses the concatenation of `stanzas` into gzip and xz, reusing cached chunks.
+/// Builds the Packages text of `stanzas` (each followed by a blank line) and compresses it into
+/// gzip and xz, reusing cached chunks.
 pub fn compress(stanzas: &[(&str, &str)], cache: &mut ChunkCache) -> fsx::Result<Compressed> {
-    let text: String = stanzas.iter().map(|(_, t)| *t).collect();
+    let mut text = String::with_capacity(stanzas.iter().map(|(_, t)| t.len() + 2).sum());
+    for (_, t) in stanzas {
+        text.push_str(t);
+        text.push_str("\n\n");
+    }
     let ranges = chunk_ranges(stanzas);
     let keys: Vec<String> =
         ranges.iter().map(|r| hex::encode(Sha256::digest(&text.as_bytes()[r.clone()]))).collect();
@@ -163,11 +170,8 @@ pub fn compress(stanzas: &[(&str, &str)], cache: &mut ChunkCache) -> fsx::Result
         cache.memory.insert(keys[*i].clone(), piece);
     }
     let pieces: Vec<&Piece> = keys.iter().map(|k| &cache.memory[k]).collect();
-    Ok(Compressed {
-        gz: assemble_gzip(&pieces, text.as_bytes()),
-        xz: assemble_xz(&pieces),
-        chunk_keys: keys,
-    })
+    let (gz, xz) = (assemble_gzip(&pieces, text.as_bytes()), assemble_xz(&pieces));
+    Ok(Compressed { plain: text, gz, xz, chunk_keys: keys })
 }
 
 fn compress_parallel(
@@ -351,7 +355,7 @@ mod tests {
         (0..n)
             .map(|i| {
                 let name = format!("pkg{i:05}");
-                let text = format!("Package: {name}\nVersion: 1.{i}\nArchitecture: amd64\n\n");
+                let text = format!("Package: {name}\nVersion: 1.{i}\nArchitecture: amd64");
                 (name, text)
             })
             .collect()
@@ -360,7 +364,8 @@ mod tests {
     fn check(list: &[(String, String)], cache: &mut ChunkCache) -> Compressed {
         let refs: Vec<(&str, &str)> = list.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         let c = compress(&refs, cache).unwrap();
-        let text: String = list.iter().map(|(_, t)| t.as_str()).collect();
+        let text: String = list.iter().map(|(_, t)| format!("{t}\n\n")).collect();
+        assert_eq!(c.plain, text);
         let mut gz = String::new();
         flate2::read::GzDecoder::new(&c.gz[..]).read_to_string(&mut gz).unwrap();
         assert_eq!(gz, text);
@@ -376,7 +381,7 @@ mod tests {
         let mut list = stanzas(2000);
         let first = check(&list, &mut cache);
         assert!(first.chunk_keys.len() > 5, "{}", first.chunk_keys.len());
-        list.insert(1000, ("pkg00999a".into(), "Package: pkg00999a\nVersion: 1\n\n".into()));
+        list.insert(1000, ("pkg00999a".into(), "Package: pkg00999a\nVersion: 1".into()));
         let second = check(&list, &mut cache);
         let new: Vec<_> =
             second.chunk_keys.iter().filter(|k| !first.chunk_keys.contains(k)).collect();

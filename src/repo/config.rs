@@ -35,7 +35,7 @@ impl Layout {
         self.state_dir().join("lock")
     }
     pub fn suite_db(&self, suite: &str) -> PathBuf {
-        self.state_dir().join("suites").join(format!("{suite}.json"))
+        self.state_dir().join("suites").join(format!("{suite}.db"))
     }
     pub fn suites_dir(&self) -> PathBuf {
         self.state_dir().join("suites")

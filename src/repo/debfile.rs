@@ -65,26 +65,23 @@ pub fn read_control(deb: &[u8]) -> std::result::Result<Paragraph, String> {
         let mut data = Vec::new();
         entry.read_to_end(&mut data).map_err(|e| format!("reading member {name}: {e}"))?;
         match (index, name.as_str()) {
-            (0, "debian-binary") => {
-                if !data.starts_with(b"2.") {
-                    return Err(format!(
-                        "unsupported format version {:?}",
-                        String::from_utf8_lossy(&data).trim()
-                    ));
-                }
+            (0, "debian-binary") if !data.starts_with(b"2.") => {
+                return Err(format!(
+                    "unsupported format version {:?}",
+                    String::from_utf8_lossy(&data).trim()
+                ));
             }
+            (0, "debian-binary") => {}
             (0, other) => return Err(format!("first member is `{other}`, not debian-binary")),
             (_, n) if n.starts_with("control.tar") => {
                 let tar = decompress(n, &data)?;
                 control_text = Some(find_control(&tar)?);
             }
-            (_, n) if n.starts_with("data.tar") => {
-                if n.ends_with(".zst") {
-                    return Err(format!(
-                        "member {n} is zstd-compressed, which dpkg before 1.21.18 cannot read; \
-                         rebuild with xz"
-                    ));
-                }
+            (_, n) if n.starts_with("data.tar") && n.ends_with(".zst") => {
+                return Err(format!(
+                    "member {n} is zstd-compressed, which dpkg before 1.21.18 cannot read; \
+                     rebuild with xz"
+                ));
             }
             _ => {}
         }

@@ -22,42 +22,14 @@ pub enum RepoError {
         source: VersionError,
     },
 
-    #[error(
-        "refusing to publish `{}`: {package} {version} ({arch}) is already in suite {suite} with \
-         different bytes (published sha256 {existing_sha256}, new sha256 {new_sha256}); clients \
-         cache packages by name, version and architecture, so publish a new version instead",
-        path.display()
-    )]
-    Conflict {
-        path: PathBuf,
-        suite: String,
-        package: String,
-        version: String,
-        arch: String,
-        existing_sha256: String,
-        new_sha256: String,
-    },
+    #[error(transparent)]
+    Conflict(Box<Conflict>),
 
-    #[error(
-        "refusing to publish `{}`: pool file {pool_path} already exists with different bytes \
-         (existing sha256 {existing_sha256}, new sha256 {new_sha256})",
-        path.display()
-    )]
-    PoolConflict { path: PathBuf, pool_path: String, existing_sha256: String, new_sha256: String },
+    #[error(transparent)]
+    PoolConflict(Box<PoolConflict>),
 
-    #[error(
-        "refusing to publish `{}`: {package} {version} ({arch}) is older than {newest}, the \
-         newest in suite {suite} (pass --allow-older to publish it anyway)",
-        path.display()
-    )]
-    Older {
-        path: PathBuf,
-        suite: String,
-        package: String,
-        version: String,
-        arch: String,
-        newest: String,
-    },
+    #[error(transparent)]
+    Older(Box<Older>),
 
     #[error(
         "`{}`: architecture {arch} is not one of this repository's architectures ({})",
@@ -99,9 +71,9 @@ impl RepoError {
     pub fn exit_code(&self) -> i32 {
         match self {
             RepoError::Fs(_) | RepoError::Gpg { .. } => EXIT_FAILURE,
-            RepoError::Conflict { .. }
-            | RepoError::PoolConflict { .. }
-            | RepoError::Older { .. }
+            RepoError::Conflict(_)
+            | RepoError::PoolConflict(_)
+            | RepoError::Older(_)
             | RepoError::WrongKey { .. } => EXIT_REFUSED,
             RepoError::InvalidDeb { .. }
             | RepoError::InvalidVersion { .. }
@@ -113,6 +85,51 @@ impl RepoError {
             | RepoError::Usage(_) => EXIT_INVALID,
         }
     }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to publish `{}`: {package} {version} ({arch}) is already in suite {suite} with \
+     different bytes (published sha256 {existing_sha256}, new sha256 {new_sha256}); clients \
+     cache packages by name, version and architecture, so publish a new version instead",
+    path.display()
+)]
+pub struct Conflict {
+    pub path: PathBuf,
+    pub suite: String,
+    pub package: String,
+    pub version: String,
+    pub arch: String,
+    pub existing_sha256: String,
+    pub new_sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to publish `{}`: pool file {pool_path} already exists with different bytes \
+     (existing sha256 {existing_sha256}, new sha256 {new_sha256})",
+    path.display()
+)]
+pub struct PoolConflict {
+    pub path: PathBuf,
+    pub pool_path: String,
+    pub existing_sha256: String,
+    pub new_sha256: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "refusing to publish `{}`: {package} {version} ({arch}) is older than {newest}, the \
+     newest in suite {suite} (pass --allow-older to publish it anyway)",
+    path.display()
+)]
+pub struct Older {
+    pub path: PathBuf,
+    pub suite: String,
+    pub package: String,
+    pub version: String,
+    pub arch: String,
+    pub newest: String,
 }
 
 pub type Result<T> = std::result::Result<T, RepoError>;

@@ -62,6 +62,27 @@ pub fn replace_unsynced(path: &Path, contents: &[u8]) -> fsx::Result<()> {
     fsx::rename(&tmp, path)
 }
 
+/// A file written to its temporary name, renamed into place by [`Staged::commit`]; lets a
+/// caller make several files durable with one [`sync_filesystem`] before the renames.
+#[derive(Debug)]
+pub struct Staged {
+    tmp: PathBuf,
+    path: PathBuf,
+}
+
+impl Staged {
+    pub fn write(path: &Path, contents: &[u8]) -> fsx::Result<Staged> {
+        ensure_parent(path)?;
+        let tmp = tmp_path(path);
+        write_file(&tmp, contents, None, false)?;
+        Ok(Staged { tmp, path: path.to_path_buf() })
+    }
+
+    pub fn commit(self) -> fsx::Result<()> {
+        fsx::rename(&self.tmp, &self.path)
+    }
+}
+
 /// `syncfs(2)` on the file system holding `path`: one call makes every earlier write durable.
 pub fn sync_filesystem(path: &Path) -> fsx::Result<()> {
     let dir = File::open(path).map_err(|e| FsError::new("open", path, e))?;
@@ -174,10 +195,18 @@ impl RepoLock {
 
 /// Fault injection for the kill tests: with `CTS_DEB_FAULT=after:<step>` the process exits with
 /// status 86 right after `<step>`, without unwinding or running destructors, like a kill.
+/// With `CTS_DEB_TIMINGS` set, also prints the time since the process started (benchmarks).
 pub fn fault_point(step: &str) {
+    if std::env::var_os("CTS_DEB_TIMINGS").is_some() {
+        static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+        let start = START.get_or_init(std::time::Instant::now);
+        eprintln!("cts-deb: timing: {step}: {:.3} s", start.elapsed().as_secs_f64());
+    }
     if let Ok(spec) = std::env::var("CTS_DEB_FAULT") {
         if spec.strip_prefix("after:") == Some(step) {
             eprintln!("cts-deb: fault injected after {step}");
+            // Unlike a real kill, leave no gpg-agent behind on the test machine.
+            super::sign::cleanup_before_exit();
             std::process::exit(86);
         }
     }

@@ -78,14 +78,14 @@ pub fn gc(opts: &GcOptions, reporter: &dyn Reporter) -> Result<GcReport> {
         let path = layout.suite_db(suite);
         let db = SuiteDb::load(&path)?;
         live.extend(db.entries.iter().map(|e| e.filename.clone()));
-        for (index, h) in &db.indices {
+        for (index, h) in &db.meta.indices {
             let dir = Path::new(index).parent().map(Path::to_path_buf).unwrap_or_default();
             let by_hash = layout.dists(suite).join(dir).join("by-hash");
             live.insert(rel(&layout, &by_hash.join("SHA256").join(&h.sha256)));
             live.insert(rel(&layout, &by_hash.join("SHA512").join(&h.sha512)));
         }
-        chunks.extend(db.chunks.values().flatten().cloned());
-        for (p, t) in &db.tombstones {
+        chunks.extend(db.meta.chunks.values().flatten().cloned());
+        for (p, t) in &db.meta.tombstones {
             let e = since.entry(p.clone()).or_insert(*t);
             *e = (*e).min(*t);
         }
@@ -152,9 +152,9 @@ pub fn gc(opts: &GcOptions, reporter: &dyn Reporter) -> Result<GcReport> {
         .map_err(|e| RepoError::StateParse { path: gc_path.clone(), source: e })?;
     fsio::replace(&gc_path, &bytes)?;
     for (path, mut db) in dbs {
-        let before = db.tombstones.len();
-        db.tombstones.retain(|p, _| still_waiting.contains_key(p));
-        if db.tombstones.len() != before {
+        let before = db.meta.tombstones.len();
+        db.meta.tombstones.retain(|p, _| still_waiting.contains_key(p));
+        if db.meta.tombstones.len() != before {
             db.save(&path)?;
         }
     }

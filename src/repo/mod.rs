@@ -10,7 +10,7 @@
 //! dists/<suite>/<component>/binary-<arch>/by-hash/{SHA256,SHA512}/<hex>
 //! archive-key.asc                 public signing key
 //! .cts-repo/config.toml           Origin, Label, suites, architectures, components, key id
-//! .cts-repo/suites/<suite>.json   package database (published stanzas, index hashes, tombstones)
+//! .cts-repo/suites/<suite>.db     package database (published stanzas, index hashes, tombstones)
 //! .cts-repo/lock                  flock(2) target
 //! .cts-repo/cache/                compressed index chunks (see `compress`)
 //! .cts-repo/gc.json               when gc first saw each unreferenced file

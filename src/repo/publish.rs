@@ -1,7 +1,7 @@
 //! `cts-deb publish`: check every input, then write in the order that keeps the repository
 //! valid for apt at every instant (see the module documentation of [`crate::repo`]).
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256, Sha512};
@@ -9,8 +9,8 @@ use sha2::{Digest, Sha256, Sha512};
 use super::compress::{self, ChunkCache};
 use super::config::{Layout, RepoConfig};
 use super::control::{check_package_name, check_path_name, PUBLISHER_FIELDS};
-use super::db::{Entry, IndexHashes, Published, SuiteDb};
-use super::debfile::{DebFile, Hashes};
+use super::db::{entry_order, Entry, IndexHashes, Published, SuiteDb};
+use super::debfile::DebFile;
 use super::error::{RepoError, Result};
 use super::fsio::{self, fault_point, RepoLock};
 use super::release;
@@ -115,6 +115,99 @@ fn read_debs(paths: &[PathBuf]) -> Result<Vec<DebFile>> {
     Ok(out)
 }
 
+/// Hashes index variants on two threads: SHA-512 of a 6 MB Packages is the longest job.
+fn hash_variants(variants: &[(&str, &[u8]); 3]) -> Vec<IndexHashes> {
+    let jobs: Vec<(usize, bool)> = (0..3).flat_map(|i| [(i, true), (i, false)]).collect();
+    let run = |(i, is512): (usize, bool)| -> String {
+        let bytes = variants[i].1;
+        if is512 {
+            hex::encode(Sha512::digest(bytes))
+        } else {
+            hex::encode(Sha256::digest(bytes))
+        }
+    };
+    // The biggest job (SHA-512 of the uncompressed index) alone on one thread.
+    let (big, rest): (Vec<_>, Vec<_>) = jobs.into_iter().partition(|&j| j == (0, true));
+    let (big_out, rest_out) = std::thread::scope(|s| {
+        let h = s.spawn(|| big.into_iter().map(run).collect::<Vec<_>>());
+        let r: Vec<String> = rest.into_iter().map(run).collect();
+        (h.join().unwrap_or_else(|_| vec![run((0, true))]), r)
+    });
+    // rest_out order: (0,256), (1,512), (1,256), (2,512), (2,256)
+    vec![
+        IndexHashes {
+            size: variants[0].1.len() as u64,
+            sha256: rest_out[0].clone(),
+            sha512: big_out[0].clone(),
+        },
+        IndexHashes {
+            size: variants[1].1.len() as u64,
+            sha256: rest_out[2].clone(),
+            sha512: rest_out[1].clone(),
+        },
+        IndexHashes {
+            size: variants[2].1.len() as u64,
+            sha256: rest_out[4].clone(),
+            sha512: rest_out[3].clone(),
+        },
+    ]
+}
+
+/// The signing key being imported on a background thread. Dropping it waits for the thread,
+/// so the temporary gpg home and its agent are always cleaned up, also on refusals.
+struct BackgroundGpg(Option<std::thread::JoinHandle<Result<Gpg>>>);
+
+impl BackgroundGpg {
+    fn start(key: Option<&Path>) -> BackgroundGpg {
+        BackgroundGpg(key.map(|k| {
+            let k = k.to_path_buf();
+            std::thread::spawn(move || Gpg::with_key(&k))
+        }))
+    }
+
+    fn take(&mut self) -> Option<Result<Gpg>> {
+        self.0.take().map(|h| {
+            h.join().unwrap_or_else(|_| Err(RepoError::Usage("gpg thread panicked".into())))
+        })
+    }
+}
+
+impl Drop for BackgroundGpg {
+    fn drop(&mut self) {
+        drop(self.take());
+    }
+}
+
+/// Writes new pool files (temp + rename each) on several threads: for an initial import the
+/// directory creation and file creation dominate, and they overlap well.
+fn write_pool_files(files: &[(PathBuf, &[u8])]) -> Result<()> {
+    const THREADS: usize = 4;
+    if files.len() < 64 {
+        for (path, bytes) in files {
+            fsio::replace_unsynced(path, bytes)?;
+        }
+        return Ok(());
+    }
+    let per = files.len().div_ceil(THREADS);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = files
+            .chunks(per)
+            .map(|part| {
+                s.spawn(move || -> Result<()> {
+                    for (path, bytes) in part {
+                        fsio::replace_unsynced(path, bytes)?;
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        for h in handles {
+            h.join().unwrap_or_else(|_| Err(RepoError::Usage("pool writer panicked".into())))?;
+        }
+        Ok(())
+    })
+}
+
 /// A checked input, ready to write.
 struct Planned {
     deb_index: usize,
@@ -142,6 +235,7 @@ pub fn refresh(opts: &PublishOptions, reporter: &dyn Reporter) -> Result<Publish
 }
 
 fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<PublishReport> {
+    fault_point("start");
     let layout = Layout::new(&opts.repo);
     check_path_name("suite", &opts.suite)?;
     check_path_name("component", &opts.component)?;
@@ -172,7 +266,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
         release_gpg: sha256_if_exists(&dists.join("Release.gpg"))?,
         inrelease: sha256_if_exists(&dists.join("InRelease"))?,
     };
-    let interrupted = on_disk != db.published;
+    let interrupted = on_disk != db.meta.published;
     let dirty = interrupted || force;
     if interrupted {
         reporter.warn(&format!(
@@ -182,7 +276,11 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
         ));
     }
 
+    fault_point("loaded");
+    // Importing the key (and starting gpg's agent) overlaps with reading and indexing.
+    let mut pending_gpg = BackgroundGpg::start(opts.key.as_deref());
     let debs = read_debs(&opts.debs)?;
+    fault_point("read");
     let now = release::now()?;
     let (plan, report_rows) =
         check_inputs(opts, &config, &layout, &db, &debs, now.unix_timestamp())?;
@@ -226,17 +324,16 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     }
 
     // 1. Pool files: new paths only, so nothing apt can see changes.
-    for p in &plan {
-        if !p.pool_exists {
-            fsio::replace_unsynced(&layout.root.join(&p.entry.filename), &debs[p.deb_index].bytes)?;
-        }
-    }
+    let to_copy: Vec<(PathBuf, &[u8])> = plan
+        .iter()
+        .filter(|p| !p.pool_exists)
+        .map(|p| (layout.root.join(&p.entry.filename), &debs[p.deb_index].bytes[..]))
+        .collect();
+    write_pool_files(&to_copy)?;
     fault_point("pool");
 
     // 2. Indices under by-hash/ (content-addressed, immutable).
-    entries.sort_by_cached_key(|e| {
-        (e.component.clone(), e.package.clone(), e.parsed_version(), e.architecture.clone())
-    });
+    entries.sort_by(entry_order);
     let affected: BTreeSet<(String, String)> = plan
         .iter()
         .map(|p| &p.entry)
@@ -254,7 +351,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     let mut indices: BTreeMap<String, IndexHashes> = BTreeMap::new();
     let mut chunks: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut canonical: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let mut tombstones = std::mem::take(&mut db.tombstones);
+    let mut tombstones = std::mem::take(&mut db.meta.tombstones);
     let now_unix = now.unix_timestamp();
     for component in &config.components {
         for arch in &config.architectures {
@@ -264,13 +361,13 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
                 && !affected.contains(&key)
                 && ["", ".gz", ".xz"]
                     .iter()
-                    .all(|s| db.indices.contains_key(&format!("{dir}/Packages{s}")));
+                    .all(|s| db.meta.indices.contains_key(&format!("{dir}/Packages{s}")));
             if reuse {
                 for s in ["", ".gz", ".xz"] {
                     let rel = format!("{dir}/Packages{s}");
-                    indices.insert(rel.clone(), db.indices[&rel].clone());
+                    indices.insert(rel.clone(), db.meta.indices[&rel].clone());
                 }
-                if let Some(c) = db.chunks.get(&dir) {
+                if let Some(c) = db.meta.chunks.get(&dir) {
                     chunks.insert(dir.clone(), c.clone());
                 }
                 continue;
@@ -282,24 +379,16 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
                         && (&e.architecture == arch || e.architecture == "all")
                 })
                 .collect();
-            let texts: Vec<String> = selected.iter().map(|e| e.stanza()).collect();
-            let pairs: Vec<(&str, &str)> = selected
-                .iter()
-                .zip(&texts)
-                .map(|(e, t)| (e.package.as_str(), t.as_str()))
-                .collect();
+            let pairs: Vec<(&str, &str)> =
+                selected.iter().map(|e| (e.package.as_str(), e.stanza.as_str())).collect();
             let compressed = compress::compress(&pairs, &mut cache)?;
-            let plain: String = texts.concat();
+            let plain = &compressed.plain;
             chunks.insert(dir.clone(), compressed.chunk_keys.clone());
-            for (suffix, bytes) in
-                [("", plain.as_bytes()), (".gz", &compressed.gz[..]), (".xz", &compressed.xz[..])]
-            {
+            let variants =
+                [("", plain.as_bytes()), (".gz", &compressed.gz[..]), (".xz", &compressed.xz[..])];
+            let all_hashes = hash_variants(&variants);
+            for ((suffix, bytes), hashes) in variants.into_iter().zip(all_hashes) {
                 let rel = format!("{dir}/Packages{suffix}");
-                let hashes = IndexHashes {
-                    size: bytes.len() as u64,
-                    sha256: hex::encode(Sha256::digest(bytes)),
-                    sha512: hex::encode(Sha512::digest(bytes)),
-                };
                 let by256 = dists.join(&dir).join("by-hash/SHA256").join(&hashes.sha256);
                 let by512 = dists.join(&dir).join("by-hash/SHA512").join(&hashes.sha512);
                 fsio::write_once(&by256, bytes)?;
@@ -309,7 +398,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
                 for p in [&by256, &by512] {
                     tombstones.remove(&repo_relative(&layout, p));
                 }
-                if let Some(old) = db.indices.get(&rel) {
+                if let Some(old) = db.meta.indices.get(&rel) {
                     if old.sha256 != hashes.sha256 {
                         let d = dists.join(&dir).join("by-hash");
                         for p in
@@ -330,7 +419,9 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     let release_text = release::render(&config, &opts.suite, &suite_config, now, &indices);
     let (inrelease, release_gpg) = match &opts.key {
         Some(key) => {
-            let gpg = Gpg::with_key(key)?;
+            let gpg = pending_gpg
+                .take()
+                .ok_or_else(|| RepoError::Usage("signing key was not loaded".into()))??;
             if let Some(expected) = &config.signing_key {
                 if !expected.eq_ignore_ascii_case(gpg.fingerprint()) {
                     return Err(RepoError::WrongKey {
@@ -340,9 +431,15 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
                     });
                 }
             }
-            let clear = gpg.clearsign(release_text.as_bytes())?;
-            let detached = gpg.detach_sign(release_text.as_bytes())?;
-            (Some(clear), Some(detached))
+            // Two gpg processes at once, sharing the agent of the temporary home.
+            let (clear, detached) = std::thread::scope(|s| {
+                let clear = s.spawn(|| gpg.clearsign(release_text.as_bytes()));
+                let detached = gpg.detach_sign(release_text.as_bytes());
+                (clear.join(), detached)
+            });
+            let clear = clear
+                .unwrap_or_else(|_| Err(RepoError::Usage("signing thread panicked".into())))?;
+            (Some(clear), Some(detached?))
         }
         None => (None, None),
     };
@@ -360,16 +457,19 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     }
     let sha = |b: &[u8]| hex::encode(Sha256::digest(b));
     db.entries = entries;
-    db.indices = indices;
-    db.chunks = chunks;
-    db.tombstones = tombstones;
-    db.published = Published {
+    db.meta.indices = indices;
+    db.meta.chunks = chunks;
+    db.meta.tombstones = tombstones;
+    db.meta.published = Published {
         release: Some(sha(release_text.as_bytes())),
         release_gpg: release_gpg.as_deref().map(sha),
         inrelease: inrelease.as_deref().map(sha),
     };
+    // One syncfs makes the pool files, the by-hash files and the new database durable before
+    // the database is renamed into place.
+    let staged_db = fsio::Staged::write(&db_path, db.render(&db_path)?.as_bytes())?;
     fsio::sync_filesystem(&layout.root)?;
-    db.save(&db_path)?;
+    staged_db.commit()?;
     fault_point("db");
 
     // 5. Canonical index paths (a fallback for clients without by-hash).
@@ -382,10 +482,16 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     fault_point("indices");
 
     // 6. Release + Release.gpg for legacy clients, then 7. InRelease: the commit point.
-    fsio::replace(&dists.join("Release"), release_text.as_bytes())?;
+    // Release and Release.gpg are rewritten from the database if lost: only the commit point
+    // (InRelease; Release in an unsigned repository) is synced.
+    if inrelease.is_some() {
+        fsio::replace_unsynced(&dists.join("Release"), release_text.as_bytes())?;
+    } else {
+        fsio::replace(&dists.join("Release"), release_text.as_bytes())?;
+    }
     fault_point("release");
     if let Some(sig) = &release_gpg {
-        fsio::replace(&dists.join("Release.gpg"), sig)?;
+        fsio::replace_unsynced(&dists.join("Release.gpg"), sig)?;
     }
     fault_point("release-gpg");
     if let Some(clear) = &inrelease {
@@ -427,6 +533,7 @@ fn check_inputs(
         by_key.entry(k).or_default().push((v, e));
     }
     let mut plan: Vec<Planned> = Vec::new();
+    let mut planned_by_key: HashMap<(String, String), Vec<usize>> = HashMap::new();
     let mut rows = Vec::new();
     for (i, deb) in debs.iter().enumerate() {
         let package = required(deb, "Package")?;
@@ -467,33 +574,36 @@ fn check_inputs(
             architecture: arch.to_string(),
             outcome,
         };
-        let conflict = |existing: &str| RepoError::Conflict {
-            path: deb.path.clone(),
-            suite: opts.suite.clone(),
-            package: package.to_string(),
-            version: version_text.to_string(),
-            arch: arch.to_string(),
-            existing_sha256: existing.to_string(),
-            new_sha256: deb.hashes.sha256.clone(),
+        let conflict = |existing: &str| {
+            RepoError::Conflict(Box::new(super::error::Conflict {
+                path: deb.path.clone(),
+                suite: opts.suite.clone(),
+                package: package.to_string(),
+                version: version_text.to_string(),
+                arch: arch.to_string(),
+                existing_sha256: existing.to_string(),
+                new_sha256: deb.hashes.sha256.clone(),
+            }))
         };
 
         // Same (name, version, arch) already published: identical is a no-op, else refused.
         if let Some((_, e)) =
             by_key.get(&(package, arch)).and_then(|l| l.iter().find(|(v, _)| *v == version))
         {
-            if e.hashes.sha256 != deb.hashes.sha256 {
-                return Err(conflict(&e.hashes.sha256));
+            if e.sha256 != deb.hashes.sha256 {
+                return Err(conflict(&e.sha256));
             }
             let mut r = row(Outcome::Unchanged);
             r.filename = e.filename.clone();
             rows.push(r);
             continue;
         }
-        if let Some(p) = plan.iter().find(|p| {
-            p.entry.package == package && p.entry.architecture == arch && p.version == version
-        }) {
-            if p.entry.hashes.sha256 != deb.hashes.sha256 {
-                return Err(conflict(&p.entry.hashes.sha256));
+        let planned_same = planned_by_key
+            .get(&(package.to_string(), arch.to_string()))
+            .and_then(|l| l.iter().find(|&&k| plan[k].version == version));
+        if let Some(&k) = planned_same {
+            if plan[k].entry.sha256 != deb.hashes.sha256 {
+                return Err(conflict(&plan[k].entry.sha256));
             }
             rows.push(row(Outcome::Unchanged));
             continue;
@@ -501,29 +611,27 @@ fn check_inputs(
         if !opts.allow_older {
             if let Some((n, text)) = newest.get(&(package, arch)) {
                 if version < *n {
-                    return Err(RepoError::Older {
+                    return Err(RepoError::Older(Box::new(super::error::Older {
                         path: deb.path.clone(),
                         suite: opts.suite.clone(),
                         package: package.to_string(),
                         version: version_text.to_string(),
                         arch: arch.to_string(),
                         newest: text.to_string(),
-                    });
+                    })));
                 }
             }
         }
         let pool_exists = check_pool_file(layout, &filename, deb)?;
-        let hashes: Hashes = deb.hashes.clone();
-        let entry = Entry {
-            component: opts.component.clone(),
-            package: package.to_string(),
-            version: version_text.to_string(),
-            architecture: arch.to_string(),
-            filename: filename.clone(),
-            hashes,
-            control: deb.control.render(&[]),
-            added: now_unix,
-        };
+        let entry = Entry::new(
+            &opts.component,
+            [package, version_text, arch],
+            &filename,
+            &deb.hashes,
+            &deb.control.render(&[]),
+            now_unix,
+        );
+        planned_by_key.entry((package.to_string(), arch.to_string())).or_default().push(plan.len());
         plan.push(Planned { deb_index: i, entry, version, pool_exists });
         rows.push(row(Outcome::Added));
     }
@@ -534,23 +642,30 @@ fn check_inputs(
 /// any suite lists that file; an unlisted one (left by an interrupted publish) is replaced.
 fn check_pool_file(layout: &Layout, filename: &str, deb: &DebFile) -> Result<bool> {
     let path = layout.root.join(filename);
-    if !path.exists() {
+    let Ok(pool_meta) = std::fs::metadata(&path) else {
         return Ok(false);
+    };
+    // The input is the pool file itself (re-indexing a pool): nothing to compare or copy.
+    if let Ok(input_meta) = std::fs::metadata(&deb.path) {
+        use std::os::unix::fs::MetadataExt;
+        if (input_meta.dev(), input_meta.ino()) == (pool_meta.dev(), pool_meta.ino()) {
+            return Ok(true);
+        }
     }
     let existing = sha256_file(&path)?;
     if existing == deb.hashes.sha256 {
         return Ok(true);
     }
     for db_path in fsio::files_below(&layout.suites_dir())? {
-        if db_path.extension().is_some_and(|e| e == "json") {
+        if db_path.extension().is_some_and(|e| e == "db") {
             let db = SuiteDb::load(&db_path)?;
             if db.entries.iter().any(|e| e.filename == filename) {
-                return Err(RepoError::PoolConflict {
+                return Err(RepoError::PoolConflict(Box::new(super::error::PoolConflict {
                     path: deb.path.clone(),
                     pool_path: filename.to_string(),
                     existing_sha256: existing,
                     new_sha256: deb.hashes.sha256.clone(),
-                });
+                })));
             }
         }
     }

@@ -25,6 +25,29 @@ pub struct Gpg {
     fingerprint: String,
 }
 
+/// Homes alive in this process, so that an injected fault (which exits without running
+/// destructors) can still stop their agents: see [`cleanup_before_exit`].
+static LIVE_HOMES: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+fn kill_agent(home: &Path) {
+    let _ = Command::new("gpgconf")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--kill", "all"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Stops the agents of every live home and removes the homes; for `fault_point` only.
+pub fn cleanup_before_exit() {
+    let homes = LIVE_HOMES.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
+    for home in homes {
+        kill_agent(&home);
+        let _ = std::fs::remove_dir_all(&home);
+    }
+}
+
 fn gpg_error(step: &'static str, message: impl Into<String>) -> RepoError {
     RepoError::Gpg { step, message: message.into() }
 }
@@ -32,10 +55,14 @@ fn gpg_error(step: &'static str, message: impl Into<String>) -> RepoError {
 impl Gpg {
     fn new_home() -> Result<tempfile::TempDir> {
         // Short path under the temp dir: gpg-agent's socket path must stay below 108 bytes.
-        tempfile::Builder::new()
+        let home = tempfile::Builder::new()
             .prefix("cts-gpg.")
             .tempdir()
-            .map_err(|e| gpg_error("create a temporary GNUPGHOME", e.to_string()))
+            .map_err(|e| gpg_error("create a temporary GNUPGHOME", e.to_string()))?;
+        if let Ok(mut live) = LIVE_HOMES.lock() {
+            live.push(home.path().to_path_buf());
+        }
+        Ok(home)
     }
 
     /// Imports the armored or binary secret key in `key_file` into a fresh home.
@@ -166,12 +193,9 @@ impl Gpg {
 impl Drop for Gpg {
     fn drop(&mut self) {
         // Stop the agent this home started; the TempDir then removes the home.
-        let _ = Command::new("gpgconf")
-            .arg("--homedir")
-            .arg(self.home.path())
-            .args(["--kill", "all"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        kill_agent(self.home.path());
+        if let Ok(mut live) = LIVE_HOMES.lock() {
+            live.retain(|h| h != self.home.path());
+        }
     }
 }
