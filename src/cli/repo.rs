@@ -44,7 +44,7 @@ pub struct RepoArgs {
 pub enum RepoCommand {
     /// Create the repository configuration (or add a suite), optionally with a new Ed25519 key;
     /// prints a deb822 .sources stanza
-    Init(InitArgs),
+    Init(Box<InitArgs>),
     /// Remove pool files and by-hash indices unreferenced for longer than the grace period
     Gc(GcArgs),
 }
@@ -168,6 +168,7 @@ pub fn publish(args: PublishArgs, reporter: &Stderr) -> i32 {
 pub fn repo(args: RepoArgs, reporter: &Stderr) -> i32 {
     match args.command {
         RepoCommand::Init(a) => {
+            let a = *a;
             let opts = repo::InitOptions {
                 repo: a.repo,
                 origin: a.origin,
