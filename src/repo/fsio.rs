@@ -78,6 +78,10 @@ impl Staged {
         Ok(Staged { tmp, path: path.to_path_buf() })
     }
 
+    pub fn tmp_path(&self) -> &Path {
+        &self.tmp
+    }
+
     pub fn commit(self) -> fsx::Result<()> {
         fsx::rename(&self.tmp, &self.path)
     }
@@ -87,6 +91,21 @@ impl Staged {
 pub fn sync_filesystem(path: &Path) -> fsx::Result<()> {
     let dir = File::open(path).map_err(|e| FsError::new("open", path, e))?;
     rustix::fs::syncfs(&dir).map_err(|e| FsError::new("sync", path, e.into()))
+}
+
+/// Makes `files` durable: one `fdatasync` each when they are few, else one `syncfs` on the
+/// file system of `root` (cheaper than thousands of fsyncs, but it also flushes other
+/// processes' writes, so it is not used for a handful of files).
+pub fn make_durable(files: &[PathBuf], root: &Path) -> fsx::Result<()> {
+    const FEW: usize = 32;
+    if files.len() > FEW {
+        return sync_filesystem(root);
+    }
+    for f in files {
+        let file = File::open(f).map_err(|e| FsError::new("open", f, e))?;
+        file.sync_data().map_err(|e| FsError::new("sync", f, e))?;
+    }
+    Ok(())
 }
 
 /// fsync on a directory, making the renames inside it durable.

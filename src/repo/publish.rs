@@ -330,6 +330,8 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
         .map(|p| (layout.root.join(&p.entry.filename), &debs[p.deb_index].bytes[..]))
         .collect();
     write_pool_files(&to_copy)?;
+    // Files to make durable before the database names them.
+    let mut written: Vec<PathBuf> = to_copy.iter().map(|(p, _)| p.clone()).collect();
     fault_point("pool");
 
     // 2. Indices under by-hash/ (content-addressed, immutable).
@@ -391,7 +393,9 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
                 let rel = format!("{dir}/Packages{suffix}");
                 let by256 = dists.join(&dir).join("by-hash/SHA256").join(&hashes.sha256);
                 let by512 = dists.join(&dir).join("by-hash/SHA512").join(&hashes.sha512);
-                fsio::write_once(&by256, bytes)?;
+                if fsio::write_once(&by256, bytes)? {
+                    written.push(by256.clone());
+                }
                 if !by512.exists() {
                     fsio::link_or_copy(&by256, &by512)?;
                 }
@@ -465,10 +469,11 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
         release_gpg: release_gpg.as_deref().map(sha),
         inrelease: inrelease.as_deref().map(sha),
     };
-    // One syncfs makes the pool files, the by-hash files and the new database durable before
-    // the database is renamed into place.
+    // The pool files, the by-hash files and the new database become durable before the
+    // database is renamed into place.
     let staged_db = fsio::Staged::write(&db_path, db.render(&db_path)?.as_bytes())?;
-    fsio::sync_filesystem(&layout.root)?;
+    written.push(staged_db.tmp_path().to_path_buf());
+    fsio::make_durable(&written, &layout.root)?;
     staged_db.commit()?;
     fault_point("db");
 
@@ -521,7 +526,9 @@ fn check_inputs(
     // Newest version per (package, arch) and the published entries by key, before this run.
     let mut newest: BTreeMap<(&str, &str), (Version, &str)> = BTreeMap::new();
     let mut by_key: BTreeMap<(&str, &str), Vec<(Version, &Entry)>> = BTreeMap::new();
-    for e in &db.entries {
+    // Only the packages being published matter: skip parsing every version of a large suite.
+    let names: HashSet<&str> = debs.iter().filter_map(|d| d.control.get("Package")).collect();
+    for e in db.entries.iter().filter(|e| names.contains(e.package.as_str())) {
         let v = e.parsed_version();
         let k = (e.package.as_str(), e.architecture.as_str());
         match newest.get(&k) {
