@@ -59,7 +59,7 @@ pub fn write_deb_with(
         options.xz.threads
     ));
 
-    let mut data = temp_in(out_dir, ".data.tar.xz")?;
+    let data = temp_in(out_dir, ".data.tar.xz.tmp")?;
     let md5sums = write_data(plan, &conffiles, &data, &options.xz)?;
     let members = control::members(
         control_text,
@@ -70,10 +70,10 @@ pub fn write_deb_with(
     let control_xz = control_tar_xz(&members, plan.mtime, &options.xz)
         .map_err(|source| DebError::Compress { member: "control.tar.xz", source })?;
 
-    let mut deb = temp_in(out_dir, ".deb")?;
+    let mut deb = temp_in(out_dir, ".deb.tmp")?;
     let deb_path = deb.path().to_path_buf();
     let out_err = |source| DebError::WriteOutput { path: deb_path.clone(), source };
-    assemble(deb.as_file_mut(), plan.mtime, &control_xz, data.as_file_mut()).map_err(out_err)?;
+    assemble(deb.as_file_mut(), plan.mtime, &control_xz, data.as_file()).map_err(out_err)?;
     deb.as_file().sync_all().map_err(out_err)?;
     set_readable(deb.as_file()).map_err(out_err)?;
     deb.persist(&target)
@@ -295,7 +295,7 @@ fn control_tar_xz(members: &[control::Member], mtime: u64, xz: &XzOptions) -> io
 }
 
 /// The ar container: `debian-binary`, `control.tar.xz`, `data.tar.xz` (copied from `data`).
-fn assemble(deb: &mut File, mtime: u64, control_xz: &[u8], data: &mut File) -> io::Result<()> {
+fn assemble(deb: &mut File, mtime: u64, control_xz: &[u8], mut data: &File) -> io::Result<()> {
     let header = |name: &str, size| MemberHeader {
         name: name.to_string(),
         mtime,
@@ -311,6 +311,6 @@ fn assemble(deb: &mut File, mtime: u64, control_xz: &[u8], data: &mut File) -> i
     ar::write_member(&mut out, &header("debian-binary", 4), &mut &b"2.0\n"[..])?;
     let control_len = control_xz.len() as u64;
     ar::write_member(&mut out, &header("control.tar.xz", control_len), &mut &control_xz[..])?;
-    ar::write_member(&mut out, &header("data.tar.xz", data_len), data)?;
+    ar::write_member(&mut out, &header("data.tar.xz", data_len), &mut data)?;
     out.flush()
 }
