@@ -130,7 +130,8 @@ impl DebInfo {
             let _ = writeln!(out, "{}", line.trim_end());
         }
         for f in &self.control {
-            let _ = writeln!(out, " {}: {}", f.name, f.value);
+            // Like dpkg-deb --info: every control line indented by one space.
+            let _ = writeln!(out, " {}: {}", f.name, f.value.replace('\n', "\n "));
         }
         if !self.conffiles.is_empty() {
             let _ = writeln!(out, "conffiles:");

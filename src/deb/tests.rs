@@ -177,6 +177,7 @@ fn round_trip_through_our_reader() {
     assert_eq!(info.md5sums[3].md5, "d41d8cd98f00b204e9800998ecf8427e");
     let text = info.to_text();
     assert!(text.contains(" Package: cts-server\n"), "{text}");
+    assert!(text.contains("\n  .\n  Second paragraph.\n"), "{text}");
     assert!(text.contains("lrwxrwxrwx root/root         0 2023-11-14 22:13 ./usr/share/cts-server/current -> big.bin"), "{text}");
     let json = serde_json::to_value(&info).unwrap();
     assert_eq!(json["data"][0]["kind"], "dir");
