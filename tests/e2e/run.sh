@@ -438,6 +438,18 @@ chk_remove() {
     [ -e "$E2E_ROOT/etc/cts-server/turkey.env" ] || { note "secrets deleted on remove"; return 1; }
 }
 
+chk_reinstall() { # from the config-files state: links and programs come back, same secrets
+    local deb=$1 before after log=/tmp/cts-e2e-reinstall.$$
+    before=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
+    cp "$deb" "$E2E_ROOT/tmp/"
+    e2e_in apt-get install -y -o Dpkg::Use-Pty=0 "/tmp/$(basename "$deb")" </dev/null >"$log" 2>&1 \
+        || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
+    rm -f "$log"
+    after=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
+    [ "$before" = "$after" ] || { note "secrets changed"; return 1; }
+    chk_no_pending && all_running && chk_nginx && chk_health turkey && chk_health iraq
+}
+
 chk_purge() {
     e2e_in apt-get purge -y -o Dpkg::Use-Pty=0 cts-server </dev/null >/tmp/cts-e2e-purge.$$ 2>&1 \
         || { quote </tmp/cts-e2e-purge.$$ >&2; rm -f /tmp/cts-e2e-purge.$$; return 1; }
@@ -557,8 +569,9 @@ main() {
     deb2=$(repack_version "$deb" "$(dpkg-deb -f "$deb" Version)+e2e1" "$v2dir")
     check upgrade-backup-migrate-restart chk_upgrade "$deb2"
     check downgrade-refused-cleanly chk_downgrade_refused "$deb"
-    rm -rf "$v2dir"
     check remove-stops-and-unlinks chk_remove
+    check reinstall-after-remove chk_reinstall "$deb2"
+    rm -rf "$v2dir"
     check purge-keeps-data-and-user chk_purge
 
     # the scenario runs in its own chroot and namespace (separate process, own traps)
