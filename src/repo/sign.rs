@@ -4,8 +4,9 @@
 //! imported; nothing touches the user's keyring. gpg always runs with `--batch --no-tty
 //! --pinentry-mode loopback` (a passphrase comes only from the file named by
 //! `CTS_DEB_GPG_PASSPHRASE_FILE`) and signs with `--digest-algo SHA512`. gpg 2 needs its agent
-//! for secret-key operations, so one starts inside the temporary home; dropping the [`Gpg`]
-//! runs `gpgconf --homedir <home> --kill all` and deletes the home, so no agent is left running.
+//! for secret-key operations: `gpgconf --launch gpg-agent` starts exactly one in the temporary
+//! home and every gpg runs with `--no-autostart`; dropping the [`Gpg`] runs
+//! `gpgconf --homedir <home> --kill all` and deletes the home, so no agent is left running.
 //! Why gpg rather than a native OpenPGP library: see `docs/publish.md`.
 
 use std::ffi::OsStr;
@@ -39,8 +40,37 @@ fn kill_agent(home: &Path) {
         .status();
 }
 
-/// Stops the agents of every live home and removes the homes; for `fault_point` only.
+/// Number of gpg set-ups (home, agent, key import) in progress, e.g. on the background thread
+/// of a publish, so that [`cleanup_before_exit`] can wait for them.
+static BUSY: (std::sync::Mutex<usize>, std::sync::Condvar) =
+    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+
+struct BusyGuard;
+
+impl BusyGuard {
+    fn new() -> BusyGuard {
+        if let Ok(mut n) = BUSY.0.lock() {
+            *n += 1;
+        }
+        BusyGuard
+    }
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        if let Ok(mut n) = BUSY.0.lock() {
+            *n = n.saturating_sub(1);
+        }
+        BUSY.1.notify_all();
+    }
+}
+
+/// Stops the agents of every live home and removes the homes; for `fault_point` only. Waits
+/// (up to 30 s) for set-ups in progress first, or their gpg would start an agent after this.
 pub fn cleanup_before_exit() {
+    if let Ok(n) = BUSY.0.lock() {
+        let _ = BUSY.1.wait_timeout_while(n, std::time::Duration::from_secs(30), |n| *n > 0);
+    }
     let homes = LIVE_HOMES.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
     for home in homes {
         kill_agent(&home);
@@ -62,11 +92,29 @@ impl Gpg {
         if let Ok(mut live) = LIVE_HOMES.lock() {
             live.push(home.path().to_path_buf());
         }
+        // Start the agent now, synchronously, and run every gpg with --no-autostart: then the
+        // one agent of this home is the one `Drop` stops. (A gpg that autostarts the agent
+        // returns before the agent is listening, and a kill sent then is lost.)
+        let out = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(home.path())
+            .args(["--launch", "gpg-agent"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| gpg_error("start gpg-agent", format!("cannot run gpgconf: {e}")))?;
+        if !out.status.success() {
+            kill_agent(home.path());
+            return Err(gpg_error(
+                "start gpg-agent",
+                String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            ));
+        }
         Ok(home)
     }
 
     /// Imports the armored or binary secret key in `key_file` into a fresh home.
     pub fn with_key(key_file: &Path) -> Result<Gpg> {
+        let _busy = BusyGuard::new();
         if !key_file.is_file() {
             return Err(RepoError::Usage(format!(
                 "signing key file `{}` does not exist",
@@ -84,6 +132,7 @@ impl Gpg {
 
     /// Generates an Ed25519 signing-only key (no expiry, no passphrase) for `uid`.
     pub fn generate(uid: &str) -> Result<Gpg> {
+        let _busy = BusyGuard::new();
         let home = Gpg::new_home()?;
         let mut gpg = Gpg { home, fingerprint: String::new() };
         gpg.run(
@@ -155,7 +204,8 @@ impl Gpg {
         let mut cmd = Command::new("gpg");
         cmd.arg("--homedir")
             .arg(self.home.path())
-            .args(["--batch", "--no-tty", "--quiet", "--no-greeting", "--pinentry-mode"])
+            .args(["--batch", "--no-tty", "--no-autostart", "--quiet", "--no-greeting"])
+            .arg("--pinentry-mode")
             .arg("loopback")
             .args(["--digest-algo", "SHA512", "--cert-digest-algo", "SHA512"]);
         match std::env::var_os(PASSPHRASE_ENV) {

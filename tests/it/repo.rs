@@ -87,8 +87,23 @@ impl Repo {
         std::fs::create_dir_all(&d).unwrap();
         d
     }
+    /// TMPDIR of every cts-deb run in this repository's tests: where gpg homes are created.
+    fn tmpdir(&self) -> PathBuf {
+        let d = self.tmp.path().join("tmp");
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+    /// No temporary gpg home and no gpg-agent left behind by our runs.
+    fn assert_no_gpg_leftovers(&self) {
+        let tmp = self.tmpdir();
+        let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().path()).collect();
+        assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+        let agents = Command::new("pgrep").arg("-af").arg(tmp.as_os_str()).output().unwrap();
+        assert!(agents.stdout.is_empty(), "{}", String::from_utf8_lossy(&agents.stdout));
+    }
     fn publish(&self, debs: &[&Path], extra: &[&str]) -> crate::Run {
         Test::new()
+            .env("TMPDIR", self.tmpdir())
             .args(["publish", "--suite", SUITE])
             .arg_path("--repo", &self.root())
             .arg_path("--key", &self.key())
@@ -365,6 +380,7 @@ fn identical_republish_is_a_no_op() {
     assert_eq!(run.success(), "pool/main/c/cts-server/cts-server_1.0-1_amd64.deb\n");
     assert!(run.stderr().contains("unchanged"), "{}", run.stderr());
     assert_eq!(tree(&repo.root()), before, "repository changed");
+    repo.assert_no_gpg_leftovers();
 }
 
 #[test]
@@ -528,6 +544,7 @@ fn a_publish_killed_at_any_step_leaves_a_valid_repository() {
         let lib = mkdeb(&d, "libcts", "1.0", "all", "a");
         repo.publish(&[&first], &[]).success();
         let killed = Test::new()
+            .env("TMPDIR", repo.tmpdir())
             .args(["publish", "--suite", SUITE])
             .arg_path("--repo", &repo.root())
             .arg_path("--key", &repo.key())
@@ -536,6 +553,7 @@ fn a_publish_killed_at_any_step_leaves_a_valid_repository() {
             .env("CTS_DEB_FAULT", format!("after:{step}"))
             .run();
         assert_eq!(killed.code(), 86, "killed after {step}: {}", killed.stderr());
+        repo.assert_no_gpg_leftovers();
         // What apt sees right after the kill: everything InRelease names exists with its hash,
         // and so does every pool file the indices name.
         let seen = verify(&repo.root(), false);
@@ -550,5 +568,6 @@ fn a_publish_killed_at_any_step_leaves_a_valid_repository() {
         // And gc afterwards keeps it valid.
         repo.gc("0s").success();
         verify(&repo.root(), true);
+        repo.assert_no_gpg_leftovers();
     }
 }
