@@ -435,14 +435,10 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
                     });
                 }
             }
-            // Two gpg processes at once, sharing the agent of the temporary home.
-            let (clear, detached) = std::thread::scope(|s| {
-                let clear = s.spawn(|| gpg.clearsign(release_text.as_bytes()));
-                let detached = gpg.detach_sign(release_text.as_bytes());
-                (clear.join(), detached)
-            });
-            let clear = clear
-                .unwrap_or_else(|_| Err(RepoError::Usage("signing thread panicked".into())))?;
+            // One after the other: two gpg processes signing through the same agent at once
+            // fail now and then ("Unmatched parentheses in S-expression").
+            let clear = gpg.clearsign(release_text.as_bytes())?;
+            let detached = gpg.detach_sign(release_text.as_bytes());
             (Some(clear), Some(detached?))
         }
         None => (None, None),

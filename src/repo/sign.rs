@@ -89,6 +89,12 @@ impl Gpg {
             .prefix("cts-gpg.")
             .tempdir()
             .map_err(|e| gpg_error("create a temporary GNUPGHOME", e.to_string()))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::Permissions::from_mode(0o700);
+            std::fs::set_permissions(home.path(), mode)
+                .map_err(|e| crate::fsx::FsError::new("set the mode of", home.path(), e))?;
+        }
         if let Ok(mut live) = LIVE_HOMES.lock() {
             live.push(home.path().to_path_buf());
         }

@@ -67,7 +67,8 @@ impl Repo {
     fn new() -> (Repo, String) {
         let tmp = tempfile::tempdir().unwrap();
         let r = Repo { tmp };
-        let stdout = Test::new()
+        let stdout = r
+            .cmd()
             .args(["repo", "init", "--origin", "CTS", "--label", "CTS internal", "--suite", SUITE])
             .args(["--codename", "bookworm-cts", "--architectures", "amd64,arm64"])
             .arg_path("--repo", &r.root())
@@ -102,8 +103,7 @@ impl Repo {
         assert!(agents.stdout.is_empty(), "{}", String::from_utf8_lossy(&agents.stdout));
     }
     fn publish(&self, debs: &[&Path], extra: &[&str]) -> crate::Run {
-        Test::new()
-            .env("TMPDIR", self.tmpdir())
+        self.cmd()
             .args(["publish", "--suite", SUITE])
             .arg_path("--repo", &self.root())
             .arg_path("--key", &self.key())
@@ -111,8 +111,12 @@ impl Repo {
             .args(debs)
             .run()
     }
+    /// cts-deb with TMPDIR inside this test's directory (see `assert_no_gpg_leftovers`).
+    fn cmd(&self) -> Test {
+        Test::new().env("TMPDIR", self.tmpdir())
+    }
     fn gc(&self, grace: &str) -> crate::Run {
-        Test::new().args(["repo", "gc", "--grace", grace]).arg_path("--repo", &self.root()).run()
+        self.cmd().args(["repo", "gc", "--grace", grace]).arg_path("--repo", &self.root()).run()
     }
 }
 
@@ -332,12 +336,13 @@ fn init_writes_config_key_and_a_valid_empty_repository() {
         repo.root().join("archive-key.asc").display()
     ));
     assert!(listing.contains(":ed25519:"), "{listing}");
+    repo.assert_no_gpg_leftovers();
 }
 
 #[test]
 fn init_refuses_to_change_origin() {
     let (repo, _) = Repo::new();
-    Test::new()
+    repo.cmd()
         .args(["repo", "init", "--origin", "Other", "--label", "CTS internal", "--suite", "x"])
         .arg_path("--repo", &repo.root())
         .run()
@@ -436,6 +441,7 @@ fn invalid_inputs_are_refused_before_writing() {
     std::fs::write(&not_deb, "hello").unwrap();
     repo.publish(&[&not_deb], &[]).fails(3, &["not.deb", "not a valid .deb"]);
     assert_eq!(tree(&repo.root()), before);
+    repo.assert_no_gpg_leftovers();
 }
 
 #[test]
@@ -443,19 +449,21 @@ fn another_key_is_refused() {
     let (repo, _) = Repo::new();
     let (other, _) = Repo::new();
     let deb = mkdeb(&repo.debs(), "cts-server", "1.0", "amd64", "a");
-    Test::new()
+    repo.cmd()
         .args(["publish", "--suite", SUITE])
         .arg_path("--repo", &repo.root())
         .arg_path("--key", &other.key())
         .args([&deb])
         .run()
         .fails(4, &["but this repository is signed by"]);
-    Test::new()
+    repo.cmd()
         .args(["publish", "--suite", SUITE])
         .arg_path("--repo", &repo.root())
         .args([&deb])
         .run()
         .fails(3, &["is signed: pass --key"]);
+    repo.assert_no_gpg_leftovers();
+    other.assert_no_gpg_leftovers();
 }
 
 #[test]
@@ -487,6 +495,7 @@ fn keep_last_retains_the_highest_versions_and_gc_honours_the_grace_period() {
     assert!(!pool.join("cts-server_1.0-1_amd64.deb").exists());
     assert!(tree(&repo.root().join("dists")).len() < by_hash_before);
     verify(&repo.root(), true);
+    repo.assert_no_gpg_leftovers();
 }
 
 #[test]
@@ -503,6 +512,7 @@ fn two_concurrent_publishers_both_land() {
                 .arg("--key")
                 .arg(repo.key())
                 .arg(deb)
+                .env("TMPDIR", repo.tmpdir())
                 .output()
         };
         let (ra, rb) = std::thread::scope(|s| {
@@ -518,6 +528,7 @@ fn two_concurrent_publishers_both_land() {
         assert!(seen["amd64"].contains(&pv("cts-worker", &format!("2.{round}"))), "{seen:?}");
         assert!(seen["arm64"].contains(&pv("cts-worker", &format!("2.{round}"))), "{seen:?}");
     }
+    repo.assert_no_gpg_leftovers();
 }
 
 /// Kill points in publish order (see the `repo` module documentation).
@@ -543,8 +554,8 @@ fn a_publish_killed_at_any_step_leaves_a_valid_repository() {
         let second = mkdeb(&d, "cts-server", "1.1", "amd64", "a");
         let lib = mkdeb(&d, "libcts", "1.0", "all", "a");
         repo.publish(&[&first], &[]).success();
-        let killed = Test::new()
-            .env("TMPDIR", repo.tmpdir())
+        let killed = repo
+            .cmd()
             .args(["publish", "--suite", SUITE])
             .arg_path("--repo", &repo.root())
             .arg_path("--key", &repo.key())
