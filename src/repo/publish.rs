@@ -115,42 +115,30 @@ fn read_debs(paths: &[PathBuf]) -> Result<Vec<DebFile>> {
     Ok(out)
 }
 
-/// Hashes index variants on two threads: SHA-512 of a 6 MB Packages is the longest job.
+/// Hashes index variants on two threads: SHA-512 of the uncompressed Packages (the longest
+/// job) on its own, everything else on this one.
 fn hash_variants(variants: &[(&str, &[u8]); 3]) -> Vec<IndexHashes> {
-    let jobs: Vec<(usize, bool)> = (0..3).flat_map(|i| [(i, true), (i, false)]).collect();
-    let run = |(i, is512): (usize, bool)| -> String {
-        let bytes = variants[i].1;
-        if is512 {
-            hex::encode(Sha512::digest(bytes))
-        } else {
-            hex::encode(Sha256::digest(bytes))
-        }
-    };
-    // The biggest job (SHA-512 of the uncompressed index) alone on one thread.
-    let (big, rest): (Vec<_>, Vec<_>) = jobs.into_iter().partition(|&j| j == (0, true));
-    let (big_out, rest_out) = std::thread::scope(|s| {
-        let h = s.spawn(|| big.into_iter().map(run).collect::<Vec<_>>());
-        let r: Vec<String> = rest.into_iter().map(run).collect();
-        (h.join().unwrap_or_else(|_| vec![run((0, true))]), r)
+    let hex256 = |b: &[u8]| hex::encode(Sha256::digest(b));
+    let hex512 = |b: &[u8]| hex::encode(Sha512::digest(b));
+    let plain = variants[0].1;
+    let (plain512, rest) = std::thread::scope(|s| {
+        let big = s.spawn(|| hex512(plain));
+        let rest: Vec<(String, Option<String>)> = variants
+            .iter()
+            .enumerate()
+            .map(|(i, (_, b))| (hex256(b), (i > 0).then(|| hex512(b))))
+            .collect();
+        (big.join().unwrap_or_else(|_| hex512(plain)), rest)
     });
-    // rest_out order: (0,256), (1,512), (1,256), (2,512), (2,256)
-    vec![
-        IndexHashes {
-            size: variants[0].1.len() as u64,
-            sha256: rest_out[0].clone(),
-            sha512: big_out[0].clone(),
-        },
-        IndexHashes {
-            size: variants[1].1.len() as u64,
-            sha256: rest_out[2].clone(),
-            sha512: rest_out[1].clone(),
-        },
-        IndexHashes {
-            size: variants[2].1.len() as u64,
-            sha256: rest_out[4].clone(),
-            sha512: rest_out[3].clone(),
-        },
-    ]
+    variants
+        .iter()
+        .zip(rest)
+        .map(|((_, b), (sha256, sha512))| IndexHashes {
+            size: b.len() as u64,
+            sha256,
+            sha512: sha512.unwrap_or_else(|| plain512.clone()),
+        })
+        .collect()
 }
 
 /// The signing key being imported on a background thread. Dropping it waits for the thread,
@@ -287,31 +275,33 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     fault_point("checked");
 
     // Retention over the package/architecture pairs named on the command line.
-    let mut entries = db.entries.clone();
+    let mut entries = std::mem::take(&mut db.entries);
     entries.extend(plan.iter().map(|p| p.entry.clone()));
     let mut removed: Vec<Entry> = Vec::new();
     if let Some(n) = opts.keep_last {
-        let groups: BTreeSet<(String, String)> =
-            report_rows.iter().map(|r| (r.package.clone(), r.architecture.clone())).collect();
-        for (package, arch) in groups {
-            let mut versions: Vec<(Version, usize)> = entries
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.package == package && e.architecture == arch)
-                .map(|(i, e)| (e.parsed_version(), i))
-                .collect();
-            versions.sort_by(|a, b| b.0.cmp(&a.0));
-            let drop: HashSet<usize> = versions.iter().skip(n).map(|(_, i)| *i).collect();
-            let mut i = 0;
-            entries.retain(|e| {
-                let keep = !drop.contains(&i);
-                if !keep {
-                    removed.push(e.clone());
-                }
-                i += 1;
-                keep
-            });
+        let groups: HashSet<(&str, &str)> =
+            report_rows.iter().map(|r| (r.package.as_str(), r.architecture.as_str())).collect();
+        let mut members: HashMap<(&str, &str), Vec<(Version, usize)>> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            let key = (e.package.as_str(), e.architecture.as_str());
+            if groups.contains(&key) {
+                members.entry(key).or_default().push((e.parsed_version(), i));
+            }
         }
+        let mut drop: HashSet<usize> = HashSet::new();
+        for mut versions in members.into_values() {
+            versions.sort_by(|a, b| b.0.cmp(&a.0));
+            drop.extend(versions.iter().skip(n).map(|(_, i)| *i));
+        }
+        let mut i = 0;
+        entries.retain(|e| {
+            let keep = !drop.contains(&i);
+            if !keep {
+                removed.push(e.clone());
+            }
+            i += 1;
+            keep
+        });
     }
 
     let mut report = PublishReport {
