@@ -14,6 +14,7 @@
 #   CTS_E2E_POLL_WAIT   seconds to wait for two polls per instance [90]
 #   CTS_E2E_SKIP_LINTIAN=1
 #   CTS_E2E_SKIP_SCENARIOS=1   skip the PostgreSQL-stopped scenario
+#   CTS_E2E_OUT=DIR     where to build the .deb (kept); default: a temporary directory, removed
 # Internal: run.sh --scenario pg-stopped DEB   (one scenario in its own chroot and namespace)
 set -uo pipefail
 
@@ -97,7 +98,7 @@ chk_no_pending() {
 
 uid_of() { awk -F: -v u="$1" '$1 == u {print $3}' "$E2E_ROOT/etc/passwd"; }
 proc_user() { awk '/^Uid:/ {print $2}' "/proc/$1/status" 2>/dev/null; }
-proc_args() { tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null; }
+proc_args() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline"; }
 
 chk_nginx() {
     local pid
@@ -132,7 +133,7 @@ chk_one_beat() {
     uid=$(uid_of cts)
     for p in /proc/[0-9]*; do
         [ "$p" = "/proc/$BASHPID" ] && continue
-        line=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+        line=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
         case "$line" in
             *"celery -A cts.celery:app beat --schedule "*"celerybeat-$inst."*) n=$((n + 1)); pid=${p#/proc/} ;;
         esac
@@ -263,7 +264,7 @@ all_cmdlines() {
     local p a
     for p in /proc/[0-9]*; do
         [ "$p" = "/proc/$BASHPID" ] && continue
-        a=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) && printf '%s\n' "$a"
+        a=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") && printf '%s\n' "$a"
     done
 }
 
@@ -382,10 +383,15 @@ repack_version() {
     echo "$dir/cts-server_${version}_all.deb"
 }
 
-all_running() {
-    local out
-    out=$(e2e_in supervisorctl status 'cts:*' 2>&1)
-    [ "$(echo "$out" | grep -c ' RUNNING ')" = 6 ] || { echo "$out" | quote >&2; return 1; }
+all_running() { # all 6 programs RUNNING (waits up to 20 s for STARTING ones)
+    local out i
+    for i in $(seq 20); do
+        out=$(e2e_in supervisorctl status 'cts:*' 2>&1)
+        [ "$(echo "$out" | grep -c ' RUNNING ')" = 6 ] && return 0
+        sleep 1
+    done
+    echo "$out" | quote >&2
+    return 1
 }
 
 chk_upgrade() {
@@ -507,7 +513,13 @@ scenario_pg_stopped() {
 main() {
     local deb=${1:-} outdir
     if [ -z "$deb" ]; then
-        outdir=$(mktemp -d /tmp/cts-e2e-build.XXXXXX)
+        if [ -n "${CTS_E2E_OUT:-}" ]; then
+            outdir=$CTS_E2E_OUT
+            mkdir -p "$outdir"
+        else
+            outdir=$(mktemp -d /tmp/cts-e2e-build.XXXXXX)
+            BUILD_TMP=$outdir
+        fi
         deb=$(build_deb "$outdir")
     fi
     [ -f "$deb" ] || e2e_die "no such .deb: $deb"
@@ -596,7 +608,9 @@ if [ "${1:-}" = --scenario ]; then
     exit 0
 fi
 
+BUILD_TMP=""
 main "$@"
+[ -z "$BUILD_TMP" ] || rm -rf "$BUILD_TMP"
 echo "E2E WALL TIME: $(($(date +%s) - T0))s"
 [ ${#FAILED_NAMES[@]} = 0 ] || echo "failed: ${FAILED_NAMES[*]}"
 echo "$PASSED passed, $FAILED failed"
