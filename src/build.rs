@@ -103,7 +103,10 @@ pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result
     }
     reporter.info(&format!("writing {} ({} entries)", plan.file_name, plan.entries.len()));
     let path =
-        crate::deb::write_deb(plan, out, reporter).map_err(|e| Error::Failed(e.to_string()))?;
+        crate::deb::write_deb(plan, out, reporter).map_err(|e| match e.is_invalid_input() {
+            true => Error::Invalid(e.to_string()),
+            false => Error::Failed(e.to_string()),
+        })?;
     let (size, sha256) = hash_file(&path)?;
     let field = |k: &str| plan.field(k).unwrap_or_default().to_string();
     Ok(BuildResult {
