@@ -31,8 +31,8 @@ const XZ_PRESET: u32 = 0;
 /// gzip level of each piece: 1 is 2.10 MB in 0.09 s, 6 is 1.96 MB in 0.13 s on the same text;
 /// .gz is only the fallback for clients without xz.
 const GZ_LEVEL: u32 = 1;
-/// A chunk ends after a package whose name hash is 0 modulo this (about 64 packages a chunk).
-const CHUNK_MODULUS: u64 = 64;
+/// A chunk ends after a package whose name hash is 0 modulo this (about 256 packages, ~160 KB).
+const CHUNK_MODULUS: u64 = 256;
 /// A chunk also ends once it is this big (one package with very many versions).
 const CHUNK_MAX: usize = 256 * 1024;
 

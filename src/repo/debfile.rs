@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::control::Paragraph;
 use super::error::{RepoError, Result};
-use crate::fsx;
+use crate::fsx::{self, FsError};
 
 /// Size and the four digests that go into a Packages stanza.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -42,15 +42,22 @@ pub struct DebFile {
     pub bytes: Vec<u8>,
     pub hashes: Hashes,
     pub control: Paragraph,
+    /// (device, inode) of the input, to recognise a pool file published as itself.
+    pub file_id: (u64, u64),
 }
 
 impl DebFile {
     pub fn read(path: &Path) -> Result<DebFile> {
-        let bytes = fsx::read(path)?;
+        use std::os::unix::fs::MetadataExt;
+        let mut file = fsx::open(path)?;
+        let meta = file.metadata().map_err(|e| FsError::new("stat", path, e))?;
+        let mut bytes = Vec::with_capacity(meta.len() as usize);
+        file.read_to_end(&mut bytes).map_err(|e| FsError::new("read", path, e))?;
         let control = read_control(&bytes)
             .map_err(|reason| RepoError::InvalidDeb { path: path.to_path_buf(), reason })?;
         let hashes = Hashes::of(&bytes);
-        Ok(DebFile { path: path.to_path_buf(), bytes, hashes, control })
+        let file_id = (meta.dev(), meta.ino());
+        Ok(DebFile { path: path.to_path_buf(), bytes, hashes, control, file_id })
     }
 }
 

@@ -89,17 +89,28 @@ fn sha256_if_exists(path: &Path) -> Result<Option<String>> {
 }
 
 /// Reads the inputs on all cores; order is kept.
-fn read_debs(paths: &[PathBuf]) -> Result<Vec<DebFile>> {
+/// Also stats each input's pool path on the same threads (see [`PoolStat`]).
+fn read_debs(paths: &[PathBuf], layout: &Layout, component: &str) -> Result<Vec<Input>> {
+    let read = |p: &PathBuf| -> Result<Input> {
+        let deb = DebFile::read(p)?;
+        let pool = pool_filename(component, &deb).map(|filename| {
+            use std::os::unix::fs::MetadataExt;
+            let id =
+                std::fs::metadata(layout.root.join(&filename)).ok().map(|m| (m.dev(), m.ino()));
+            PoolStat { filename, id }
+        });
+        Ok(Input { deb, pool })
+    };
     let threads =
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
     if threads == 1 || paths.len() < 8 {
-        return paths.iter().map(|p| DebFile::read(p)).collect();
+        return paths.iter().map(read).collect();
     }
     let per = paths.len().div_ceil(threads);
-    let results: Vec<Result<Vec<DebFile>>> = std::thread::scope(|s| {
+    let results: Vec<Result<Vec<Input>>> = std::thread::scope(|s| {
         let handles: Vec<_> = paths
             .chunks(per)
-            .map(|part| s.spawn(move || part.iter().map(|p| DebFile::read(p)).collect()))
+            .map(|part| s.spawn(move || part.iter().map(read).collect()))
             .collect();
         handles
             .into_iter()
@@ -113,6 +124,31 @@ fn read_debs(paths: &[PathBuf]) -> Result<Vec<DebFile>> {
         out.extend(r?);
     }
     Ok(out)
+}
+
+/// An input file and what its pool path holds.
+struct Input {
+    deb: DebFile,
+    pool: Option<PoolStat>,
+}
+
+/// The pool path an input maps to, and the (device, inode) found there (`None`: no file).
+struct PoolStat {
+    filename: String,
+    id: Option<(u64, u64)>,
+}
+
+/// The pool path of a .deb, if its control fields allow one (checked properly later).
+fn pool_filename(component: &str, deb: &DebFile) -> Option<String> {
+    let package = deb.control.get("Package")?;
+    let version = Version::parse_strict(deb.control.get("Version")?).ok()?;
+    let arch = deb.control.get("Architecture")?;
+    let source = deb.control.get("Source").and_then(|s| s.split_whitespace().next());
+    let source = source.unwrap_or(package);
+    if check_package_name(source).is_err() || check_path_name("architecture", arch).is_err() {
+        return None;
+    }
+    Some(pool_path(component, source, package, &version, arch))
 }
 
 /// Hashes index variants on two threads: SHA-512 of the uncompressed Packages (the longest
@@ -267,11 +303,13 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     fault_point("loaded");
     // Importing the key (and starting gpg's agent) overlaps with reading and indexing.
     let mut pending_gpg = BackgroundGpg::start(opts.key.as_deref());
-    let debs = read_debs(&opts.debs)?;
+    let inputs = read_debs(&opts.debs, &layout, &opts.component)?;
+    let (debs, pool_stats): (Vec<DebFile>, Vec<Option<PoolStat>>) =
+        inputs.into_iter().map(|i| (i.deb, i.pool)).unzip();
     fault_point("read");
     let now = release::now()?;
     let (plan, report_rows) =
-        check_inputs(opts, &config, &layout, &db, &debs, now.unix_timestamp())?;
+        check_inputs(opts, &config, &layout, &db, (&debs, &pool_stats), now.unix_timestamp())?;
     fault_point("checked");
 
     // Retention over the package/architecture pairs named on the command line.
@@ -506,7 +544,7 @@ fn check_inputs(
     config: &RepoConfig,
     layout: &Layout,
     db: &SuiteDb,
-    debs: &[DebFile],
+    (debs, pool_stats): (&[DebFile], &[Option<PoolStat>]),
     now_unix: i64,
 ) -> Result<Checked> {
     // Newest version per (package, arch) and the published entries by key, before this run.
@@ -615,7 +653,8 @@ fn check_inputs(
                 }
             }
         }
-        let pool_exists = check_pool_file(layout, &filename, deb)?;
+        let stat = pool_stats[i].as_ref().filter(|s| s.filename == filename);
+        let pool_exists = check_pool_file(layout, &filename, deb, stat)?;
         let entry = Entry::new(
             &opts.component,
             [package, version_text, arch],
@@ -633,17 +672,24 @@ fn check_inputs(
 
 /// Whether the pool file is already there with these bytes. Different bytes are refused when
 /// any suite lists that file; an unlisted one (left by an interrupted publish) is replaced.
-fn check_pool_file(layout: &Layout, filename: &str, deb: &DebFile) -> Result<bool> {
+fn check_pool_file(
+    layout: &Layout,
+    filename: &str,
+    deb: &DebFile,
+    stat: Option<&PoolStat>,
+) -> Result<bool> {
+    use std::os::unix::fs::MetadataExt;
     let path = layout.root.join(filename);
-    let Ok(pool_meta) = std::fs::metadata(&path) else {
+    let pool_id = match stat {
+        Some(s) => s.id,
+        None => std::fs::metadata(&path).ok().map(|m| (m.dev(), m.ino())),
+    };
+    let Some(pool_id) = pool_id else {
         return Ok(false);
     };
     // The input is the pool file itself (re-indexing a pool): nothing to compare or copy.
-    if let Ok(input_meta) = std::fs::metadata(&deb.path) {
-        use std::os::unix::fs::MetadataExt;
-        if (input_meta.dev(), input_meta.ino()) == (pool_meta.dev(), pool_meta.ino()) {
-            return Ok(true);
-        }
+    if pool_id == deb.file_id {
+        return Ok(true);
     }
     let existing = sha256_file(&path)?;
     if existing == deb.hashes.sha256 {
