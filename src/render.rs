@@ -20,8 +20,9 @@ static DEBIAN: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/debian");
 /// The top-level template directories, in the order they are rendered.
 pub const ROOTS: [&str; 4] = ["conffiles", "files", "maintscripts", "debian"];
 
-/// The maintainer scripts dpkg knows; anything else in `maintscripts/` is an error.
-const SCRIPTS: [&str; 4] = ["preinst", "postinst", "prerm", "postrm"];
+/// The control members `maintscripts/` may hold: the maintainer scripts and `triggers`;
+/// anything else is an error.
+const SCRIPTS: [&str; 5] = ["preinst", "postinst", "prerm", "postrm", "triggers"];
 
 /// A template that could not be loaded or rendered.
 #[derive(Debug, thiserror::Error)]

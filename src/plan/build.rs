@@ -99,6 +99,7 @@ struct Paths {
     source: String,
     env: String,
     log: String,
+    #[serde(rename = "static")]
     static_: String,
     media: String,
     ssl: String,
@@ -249,7 +250,8 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
             }
             Target::Script => scripts.push(ControlMember {
                 name: r.path.clone(),
-                mode: 0o755,
+                // `triggers` is data for dpkg; the scripts are executables.
+                mode: if r.path == "triggers" { 0o644 } else { 0o755 },
                 contents: r.contents.clone(),
             }),
         }
