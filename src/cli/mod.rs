@@ -64,6 +64,9 @@ pub struct InputArgs {
     /// Template directory with conffiles/, maintscripts/, files/ and debian/ [default: embedded]
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,
+    /// Wheel cache directory [default: $XDG_CACHE_HOME/cts-deb/wheels or ~/.cache/cts-deb/wheels]
+    #[arg(long, value_name = "DIR", env = "CTS_DEB_WHEEL_CACHE")]
+    pub wheel_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,9 +79,6 @@ pub struct BuildArgs {
     /// Print the result as JSON instead of the path
     #[arg(long)]
     pub json: bool,
-    /// Wheel cache directory [default: $XDG_CACHE_HOME/cts-deb/wheels or ~/.cache/cts-deb/wheels]
-    #[arg(long, value_name = "DIR", env = "CTS_DEB_WHEEL_CACHE")]
-    pub wheel_cache: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -160,19 +160,19 @@ fn report_error(e: &Error) -> i32 {
 }
 
 impl InputArgs {
-    fn into_options(self, wheel_cache: Option<PathBuf>) -> build::InputOptions {
+    fn into_options(self) -> build::InputOptions {
         build::InputOptions {
             config: self.config,
             source: self.source,
             version: self.pkg_version,
             templates: self.templates,
-            wheel_cache: wheel_cache.unwrap_or_else(build::default_wheel_cache),
+            wheel_cache: self.wheel_cache.unwrap_or_else(build::default_wheel_cache),
         }
     }
 }
 
 fn build(args: BuildArgs, reporter: &Stderr) -> crate::error::Result<()> {
-    let opts = args.input.into_options(args.wheel_cache);
+    let opts = args.input.into_options();
     let result = build::build(&opts, &args.out, reporter)?;
     if args.json {
         let json = serde_json::to_string_pretty(&result)
@@ -185,8 +185,7 @@ fn build(args: BuildArgs, reporter: &Stderr) -> crate::error::Result<()> {
 }
 
 fn render(args: RenderArgs, reporter: &Stderr) -> crate::error::Result<()> {
-    let wheel_cache = std::env::var_os("CTS_DEB_WHEEL_CACHE").map(PathBuf::from);
-    let opts = args.input.into_options(wheel_cache);
+    let opts = args.input.into_options();
     build::render(&opts, &args.out, reporter)?;
     println!("{}", args.out.display());
     Ok(())
@@ -205,4 +204,38 @@ fn inspect(args: InspectArgs) -> crate::error::Result<()> {
         print!("{}", info.to_text());
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// clap's own consistency checks, over every subcommand.
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every subcommand and every argument carries help text (it feeds --help, the man page and
+    /// the completions).
+    #[test]
+    fn every_subcommand_and_argument_has_help() {
+        fn walk(cmd: &clap::Command, path: &str) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                assert!(arg.get_help().is_some(), "{path} --{id} has no help");
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_name() == "help" {
+                    continue;
+                }
+                assert!(sub.get_about().is_some(), "{path} {} has no about", sub.get_name());
+                walk(sub, &format!("{path} {}", sub.get_name()));
+            }
+        }
+        walk(&Cli::command(), "cts-deb");
+    }
 }
