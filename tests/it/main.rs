@@ -8,6 +8,7 @@ mod golden;
 mod package;
 mod repo;
 mod reproducible;
+mod source;
 mod version;
 
 use std::path::{Path, PathBuf};
