@@ -92,15 +92,31 @@ fn source_that_is_not_a_directory() {
 
 #[test]
 fn unreadable_source_file() {
-    if is_root() {
-        // root reads every file whatever its mode; the unreadable case is covered for users.
-        eprintln!("skipped as root: permissions do not restrict root");
-        return;
-    }
     let fx = Fixture::new();
     let f = fx.path("cts-app/manage.py");
     std::fs::set_permissions(&f, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
-    build_fails(&fx, &[], 3, &[&f.display().to_string()]);
+    let out = out_with_existing(&fx);
+    let before = snapshot(&out);
+    let args = [
+        "build",
+        "--config",
+        &fx.config().display().to_string(),
+        "--out",
+        &out.display().to_string(),
+    ];
+    // root reads every file whatever its mode, so as root run the build as `nobody`.
+    let run = if is_root() {
+        std::fs::set_permissions(
+            fx.dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        Test::as_nobody(&args).run()
+    } else {
+        Test::new().args(args).run()
+    };
+    run.fails(3, &[&f.display().to_string(), "Permission denied"]);
+    assert_eq!(snapshot(&out), before, "the output directory changed");
 }
 
 #[test]

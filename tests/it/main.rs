@@ -51,6 +51,18 @@ impl Test {
         Test { cmd }
     }
 
+    /// Runs as the unprivileged user `nobody` (for permission tests when the suite runs as root).
+    pub fn as_nobody(args: &[&str]) -> Self {
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(assert_cmd::cargo::cargo_bin("cts-deb"))
+            .args(args)
+            .env("CTS_DEB_WHEEL_CACHE", wheel_cache())
+            .env("HOME", "/nonexistent")
+            .env_remove("SOURCE_DATE_EPOCH");
+        Test { cmd }
+    }
+
     pub fn args<I, S>(mut self, args: I) -> Self
     where
         I: IntoIterator<Item = S>,
