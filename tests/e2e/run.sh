@@ -54,18 +54,51 @@ deps_of() { # the .deb's Depends (first alternative, no versions) + test tools
     printf '%s\n' curl procps
 }
 
-build_deb() {
-    local out=$1 cfg
+build_deb() { # build_deb OUT [VERSION SOURCE-DIR EXTRA-ENV SERVER-NAME]: EXTRA-ENV is added to each instance's env
+    local out=$1 version=${2:-} source=${3:-} extra=${4:-} cfg args=()
     cfg=$(mktemp -d /tmp/cts-e2e-config.XXXXXX)
     sed -e "s|^path = \"cts-app\"|path = \"$REPO/examples/cts-app\"|" \
         -e "s|^requirements = \"cts-app/requirements.txt\"|requirements = \"$REPO/examples/cts-app/requirements.txt\"|" \
         -e 's|CTS_POLL_INTERVAL = "30"|CTS_POLL_INTERVAL = "10"|g' \
         "$REPO/examples/cts.toml" >"$cfg/cts.toml"
-    e2e_log "building the package (poll interval 10 s) into $out"
-    (cd "$REPO" && cargo run --release -q -- build --config "$cfg/cts.toml" --templates "$REPO" --out "$out") >&2 \
+    if [ -n "$extra" ]; then
+        sed -i "s|CTS_POLL_INTERVAL = \"10\" }|CTS_POLL_INTERVAL = \"10\", $extra }|" "$cfg/cts.toml"
+    fi
+    if [ -n "${5:-}" ]; then   # another server name (nginx site, CTS_ALLOWED_HOSTS)
+        sed -i "s|^server_names = \[\"cts.example.org\"\]|server_names = [\"cts.example.org\", \"$5\"]|" "$cfg/cts.toml"
+    fi
+    [ -z "$version" ] || args+=(--version "$version")
+    [ -z "$source" ] || args+=(--source "$source")
+    e2e_log "building the package (poll interval 10 s${version:+, version $version}) into $out"
+    (cd "$REPO" && cargo run --release -q -- build --config "$cfg/cts.toml" --templates "$REPO" --out "$out" "${args[@]}") >&2 \
         || { rm -rf "$cfg"; e2e_die "cts-deb build failed"; }
     rm -rf "$cfg"
-    ls "$out"/cts-server_*.deb | head -1
+    ls "$out"/cts-server_${version:-*}_*.deb | head -1
+}
+
+# build_next DEB DIR: release N+1 of DEB: version <N>+e2e1, the same app plus a migration
+# (scans 0002: table scans_e2e_upgrade) and changed conffiles: the server name next.example.test
+# added (nginx site; CTS_ALLOWED_HOSTS in every /etc/cts-server/<instance>.conf) and
+# CTS_E2E_RELEASE='2' in every <instance>.conf
+build_next() {
+    local deb=$1 dir=$2 version app
+    version="$(dpkg-deb -f "$deb" Version)+e2e1"
+    app="$dir/cts-app"
+    cp -a "$REPO/examples/cts-app" "$app"
+    cat >"$app/scans/migrations/0002_e2e_upgrade.py" <<'EOF'
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("scans", "0001_initial")]
+    operations = [
+        migrations.RunSQL(
+            "CREATE TABLE scans_e2e_upgrade (id serial PRIMARY KEY, note text NOT NULL DEFAULT 'n+1')",
+            "DROP TABLE scans_e2e_upgrade",
+        ),
+    ]
+EOF
+    build_deb "$dir" "$version" "$app" 'CTS_E2E_RELEASE = "2"' next.example.test
 }
 
 install_deb() { # install_deb DEB LOG: apt-get install inside the namespace; sets INSTALL_SECONDS
@@ -127,12 +160,15 @@ chk_program() {
     proc_args "$pid" | grep -qE "$pattern" || { note "$prog: command is $(proc_args "$pid")"; return 1; }
 }
 
-# exactly one beat process for the instance on the whole machine, as cts
+# exactly one beat process for the instance on this server (the processes rooted in this
+# chroot, so a second test run on the same host does not count), as cts
 chk_one_beat() {
-    local inst=$1 uid line pid n=0
+    local inst=$1 uid line pid n=0 root
     uid=$(uid_of cts)
+    root=$(readlink -f "$E2E_ROOT")
     for p in /proc/[0-9]*; do
         [ "$p" = "/proc/$BASHPID" ] && continue
+        [ "$(readlink "$p/root" 2>/dev/null)" = "$root" ] || continue
         line=$(tr '\0' ' ' 2>/dev/null <"$p/cmdline") || continue
         case "$line" in
             *"celery -A cts.celery:app beat --schedule "*"celerybeat-$inst."*) n=$((n + 1)); pid=${p#/proc/} ;;
@@ -319,7 +355,7 @@ chk_layout() {
         [ "$got" = "$want" ] || { note "$p: '$got', want '$want'"; bad=1; }
     done <<'EOF'
 /var/www/cts root:root 755
-/var/www/cts/env root:root 755
+/var/www/cts/env/ root:root 755
 /var/www/cts/log root:adm 750
 /var/www/cts/public root:root 755
 /var/www/cts/public/static cts:cts 755
@@ -330,6 +366,7 @@ chk_layout() {
 /var/lib/cts-server cts:cts 750
 EOF
     [ "$(readlink "$E2E_ROOT/var/www/cts/source")" = /usr/share/cts-server/app ] || { note "source link wrong"; bad=1; }
+    case "$(readlink "$E2E_ROOT/var/www/cts/env")" in env-*) ;; *) note "env is not a link to env-<version>-<time>"; bad=1 ;; esac
     e2e_in getent passwd cts | grep -q ':/var/lib/cts-server:/usr/sbin/nologin$' || { note "user cts: $(e2e_in getent passwd cts)"; bad=1; }
     return $bad
 }
@@ -427,7 +464,14 @@ chk_downgrade_refused() {
 }
 
 chk_remove() {
-    local n
+    local n pid
+    # another site, which must keep being served
+    echo "$OTHER_SITE" >"$E2E_ROOT/etc/nginx/sites-available/e2e-other"
+    ln -sf ../sites-available/e2e-other "$E2E_ROOT/etc/nginx/sites-enabled/e2e-other"
+    e2e_in /etc/init.d/nginx reload >/dev/null 2>&1
+    sleep 1
+    other_site_ok || { note "the other site does not answer before the remove"; return 1; }
+    pid=$(cat "$E2E_ROOT/run/nginx.pid")
     e2e_in apt-get remove -y -o Dpkg::Use-Pty=0 cts-server </dev/null >/tmp/cts-e2e-remove.$$ 2>&1 \
         || { quote </tmp/cts-e2e-remove.$$ >&2; rm -f /tmp/cts-e2e-remove.$$; return 1; }
     rm -f /tmp/cts-e2e-remove.$$
@@ -441,7 +485,10 @@ chk_remove() {
     [ ! -e "$E2E_ROOT/etc/supervisor/conf.d/cts-server.conf" ] || { note "supervisor link left"; return 1; }
     [ ! -e "$E2E_ROOT/etc/nginx/sites-enabled/cts.conf" ] || { note "nginx link left"; return 1; }
     e2e_in nginx -t -q || { note "nginx -t fails after remove"; return 1; }
+    kill -0 "$pid" 2>/dev/null || { note "nginx stopped by the remove"; return 1; }
+    other_site_ok || { note "the other site is not served after the remove"; return 1; }
     [ -e "$E2E_ROOT/etc/cts-server/turkey.env" ] || { note "secrets deleted on remove"; return 1; }
+    [ -L "$E2E_ROOT/var/www/cts/env" ] || { note "venv deleted on remove"; return 1; }
 }
 
 chk_reinstall() { # from the config-files state: links and programs come back, same secrets
@@ -457,18 +504,283 @@ chk_reinstall() { # from the config-files state: links and programs come back, s
 }
 
 chk_purge() {
+    POLLS_BEFORE_PURGE=$(polls turkey)
     e2e_in apt-get purge -y -o Dpkg::Use-Pty=0 cts-server </dev/null >/tmp/cts-e2e-purge.$$ 2>&1 \
         || { quote </tmp/cts-e2e-purge.$$ >&2; rm -f /tmp/cts-e2e-purge.$$; return 1; }
     rm -f /tmp/cts-e2e-purge.$$
     local left
-    left=$(cd "$E2E_ROOT" && ls -d etc/cts-server var/lib/cts-server var/www/cts/env var/www/cts/ssl \
-        etc/rabbitmq/conf.d/50-cts-server.conf etc/nginx/sites-available/cts.conf 2>/dev/null)
+    left=$(cd "$E2E_ROOT" && ls -d etc/cts-server var/lib/cts-server var/www/cts/env var/www/cts/env-* var/www/cts/ssl \
+        var/www/cts/log var/www/cts/public/static var/www/cts/source \
+        etc/rabbitmq/conf.d/50-cts-server.conf etc/nginx/sites-available/cts.conf etc/nginx/sites-enabled/cts.conf \
+        etc/supervisor/conf.d/cts-server.conf 2>/dev/null)
     [ -z "$left" ] || { note "left after purge: $left"; return 1; }
     e2e_in getent passwd cts >/dev/null || { note "user cts deleted"; return 1; }
+    [ "$(cat "$E2E_ROOT/var/www/cts/public/media/e2e-upload.txt" 2>/dev/null)" = kept ] || { note "media deleted"; return 1; }
+    note "kept: user cts, databases cts_turkey/cts_iraq, RabbitMQ vhosts/users, media, /var/backups/cts-server"
     [ "$(psql_in postgres "SELECT count(*) FROM pg_database WHERE datname LIKE 'cts_%'")" = 2 ] || { note "databases dropped"; return 1; }
 }
 
-# --- scenario: install while PostgreSQL is stopped ------------------------------------------------
+# --- lifecycle helpers ----------------------------------------------------------------------------
+
+apt_in() { # apt_in LOG ARGS...: apt-get -y ARGS inside the namespace, output to LOG
+    local log=$1
+    shift
+    e2e_in apt-get -y -o Dpkg::Use-Pty=0 "$@" </dev/null >"$log" 2>&1
+}
+status_of() { e2e_in dpkg-query -W -f '${Version} ${Status}' cts-server 2>/dev/null; }
+secrets_sum() { cat "$E2E_ROOT"/etc/cts-server/*.env 2>/dev/null | sha256sum; }
+gunicorn_master() { e2e_in supervisorctl pid "cts:cts-$1-gunicorn" 2>/dev/null; }
+children_of() { # PIDs whose parent is $1
+    local p
+    for p in /proc/[0-9]*; do
+        [ "$(awk '{print $4}' "$p/stat" 2>/dev/null)" = "$1" ] && printf '%s\n' "${p#/proc/}"
+    done
+    return 0
+}
+host_status() { # host_status INSTANCE HOST: HTTP status of INSTANCE's /health/ asked as HOST
+    ccurl -k -o /dev/null -w '%{http_code}' --resolve "$2:443:127.0.0.1" "https://$2${PREFIX[$1]}/health/" 2>/dev/null
+}
+
+# zero-downtime probe: load_start NAME, ..., load_stop NAME → LOAD_LINE, LOAD_FAILURES
+load_start() {
+    cp "$HERE/load.py" "$E2E_ROOT/tmp/cts-load.py"
+    rm -f "$E2E_ROOT/tmp/cts-load.stop"
+    e2e_in python3 /tmp/cts-load.py --stop /tmp/cts-load.stop --max-seconds 900 --max-requests 60000 \
+        --host "$HOST" /TR/health/ /IQ/health/ >"$E2E_WORK/cts-e2e-load-$1.$$" 2>&1 &
+    LOAD_PID=$!
+    sleep 2
+}
+load_stop() {
+    touch "$E2E_ROOT/tmp/cts-load.stop"
+    wait "$LOAD_PID"
+    LOAD_LINE=$(grep '^LOAD ' "$E2E_WORK/cts-e2e-load-$1.$$" || cat "$E2E_WORK/cts-e2e-load-$1.$$")
+    rm -f "$E2E_WORK/cts-e2e-load-$1.$$" "$E2E_ROOT/tmp/cts-load.stop"
+    LOAD_FAILURES=$(echo "$LOAD_LINE" | sed -n 's/.* failures=\([0-9]*\).*/\1/p')
+    echo "ZERO-DOWNTIME ($1): $LOAD_LINE"
+}
+
+# every action dpkg can pass: the harmless ones exit 0, unknown ones fail loudly
+chk_maint_args() {
+    local d=/var/lib/dpkg/info/cts-server bad=0 a out
+    run_ok() { # run_ok SCRIPT ARGS...
+        if ! out=$(e2e_in "$d.$1" "${@:2}" 2>&1); then note "$1 ${*:2}: failed: $out"; bad=1; fi
+    }
+    run_ok preinst abort-upgrade 9.9
+    run_ok prerm failed-upgrade 0.9 0.9
+    for a in "upgrade 9.9" "failed-upgrade 0.9 9.9" "abort-install" "abort-install 0.9" \
+        "abort-upgrade 0.9" "disappear other-pkg 1.0"; do
+        # shellcheck disable=SC2086
+        run_ok postrm $a
+    done
+    run_ok postinst abort-upgrade 9.9
+    run_ok postinst abort-remove
+    # deconfigure (Breaks/Conflicts) stops the programs; abort-deconfigure starts them again
+    run_ok prerm deconfigure in-favour other-pkg 1.0
+    if e2e_in supervisorctl status 'cts:*' 2>/dev/null | grep -q ' RUNNING '; then note "deconfigure left programs running"; bad=1; fi
+    run_ok postinst abort-deconfigure in-favour other-pkg 1.0
+    all_running || bad=1
+    for a in preinst postinst prerm postrm; do
+        if out=$(e2e_in "$d.$a" bogus-action 2>&1); then
+            note "$a bogus-action succeeded"; bad=1
+        elif ! echo "$out" | grep -q "unknown argument 'bogus-action'"; then
+            note "$a bogus-action: '$out'"; bad=1
+        fi
+    done
+    return $bad
+}
+
+chk_reinstall_same() { # apt-get install --reinstall of the installed version, under load
+    local deb=$1 version before venv m1 m2 log=$E2E_WORK/cts-e2e-reinstall-same.$$ rc=0
+    version=$(dpkg-deb -f "$deb" Version)
+    before=$(secrets_sum)
+    venv=$(readlink "$E2E_ROOT/var/www/cts/env")
+    m1=$(gunicorn_master turkey)
+    cp "$deb" "$E2E_ROOT/tmp/"
+    load_start reinstall
+    apt_in "$log" install --reinstall "/tmp/$(basename "$deb")" || rc=$?
+    sleep 3
+    load_stop reinstall
+    [ $rc = 0 ] || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
+    grep -E 'cts-server-setup: (done|warning|supervisor)' "$log" | quote
+    rm -f "$log"
+    [ "$(status_of)" = "$version install ok installed" ] || { note "state: $(status_of)"; return 1; }
+    [ "$(secrets_sum)" = "$before" ] || { note "secrets changed"; return 1; }
+    [ "$(readlink "$E2E_ROOT/var/www/cts/env")" = "$venv" ] || { note "venv rebuilt on a reinstall"; return 1; }
+    m2=$(gunicorn_master turkey)
+    [ "$m1" = "$m2" ] || { note "gunicorn master restarted ($m1 -> $m2)"; return 1; }
+    [ "${LOAD_FAILURES:-x}" = 0 ] || { note "failed requests during the reinstall"; return 1; }
+    chk_no_pending && all_running && chk_conffiles_pristine && chk_health turkey && chk_health iraq
+}
+
+# N -> N+1 (new migration, changed conffiles) while a client loop hits both instances; the admin
+# edited iraq.conf before, so dpkg keeps it under --force-confdef --force-confold.
+# Sets UPG_* results for the individual checks below.
+run_upgrade_under_load() {
+    local deb2=$1 log=$E2E_WORK/cts-e2e-upgrade.$$ inst rc=0
+    UPG_VERSION=$(dpkg-deb -f "$deb2" Version)
+    UPG_SECRETS=$(secrets_sum)
+    UPG_VENV=$(readlink "$E2E_ROOT/var/www/cts/env")
+    for inst in "${INSTANCES[@]}"; do
+        declare -g "UPG_MASTER_$inst=$(gunicorn_master "$inst")"
+        declare -g "UPG_WORKERS_$inst=$(children_of "$(gunicorn_master "$inst")" | tr '\n' ' ')"
+        declare -g "UPG_POLLS_$inst=$(polls "$inst")"
+    done
+    e2e_in runuser -u cts -- sh -c 'echo kept > /var/www/cts/public/media/e2e-upload.txt'
+    # the admin lets iraq answer to one more name (takes effect with the next reload)
+    printf "# edited by the admin\nCTS_ALLOWED_HOSTS='cts.example.org,localhost,iraq.example.test'\n" \
+        >>"$E2E_ROOT/etc/cts-server/iraq.conf"
+    UPG_HOSTS_BEFORE="turkey@next.example.test=$(host_status turkey next.example.test) iraq@iraq.example.test=$(host_status iraq iraq.example.test)"
+    UPG_IRAQ_SUM=$(sha256sum <"$E2E_ROOT/etc/cts-server/iraq.conf")
+    cp "$deb2" "$E2E_ROOT/tmp/"
+    load_start upgrade
+    UPG_T1=$(date +%s)
+    apt_in "$log" install -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "/tmp/$(basename "$deb2")" || rc=$?
+    UPG_T2=$(date +%s)
+    sleep 5    # the old gunicorn workers finish; the new ones serve
+    load_stop upgrade
+    echo "UPGRADE TIME (apt-get install N -> N+1 under load): $((UPG_T2 - UPG_T1))s"
+    grep -E 'cts-server-setup|Unpacking|Setting up cts|dpkg-dist|Configuration file' "$log" | quote
+    UPG_RC=$rc
+    [ $rc = 0 ] || quote <"$log" | tail -30 >&2
+    rm -f "$log"
+}
+
+chk_upg_installed() {
+    [ "$UPG_RC" = 0 ] || { note "apt-get install exited $UPG_RC"; return 1; }
+    [ "$(status_of)" = "$UPG_VERSION install ok installed" ] || { note "state: $(status_of)"; return 1; }
+}
+chk_upg_zero_downtime() {
+    [ "${LOAD_FAILURES:-x}" = 0 ] || { note "$LOAD_LINE"; return 1; }
+}
+chk_upg_gunicorn_graceful() { # same master (no restart), all new workers, new settings in them
+    local inst m w old new
+    for inst in "${INSTANCES[@]}"; do
+        m=$(gunicorn_master "$inst")
+        old="UPG_MASTER_$inst"
+        [ "$m" = "${!old}" ] || { note "$inst: gunicorn master restarted (${!old} -> $m)"; return 1; }
+        old="UPG_WORKERS_$inst"
+        new=$(children_of "$m" | tr '\n' ' ')
+        [ -n "$new" ] || { note "$inst: no workers"; return 1; }
+        for w in $new; do
+            case " ${!old} " in *" $w "*) note "$inst: worker $w survived the reload"; return 1 ;; esac
+        done
+    done
+    # the new workers see the new settings (CTS_ALLOWED_HOSTS, re-read by gunicorn.conf.py on HUP):
+    # the package's new turkey.conf and the admin's kept iraq.conf; both were 400 before
+    local after
+    after="turkey@next.example.test=$(host_status turkey next.example.test) iraq@iraq.example.test=$(host_status iraq iraq.example.test)"
+    note "new allowed host: before the upgrade $UPG_HOSTS_BEFORE; after $after"
+    [ "$UPG_HOSTS_BEFORE" = "turkey@next.example.test=400 iraq@iraq.example.test=400" ] || return 1
+    [ "$after" = "turkey@next.example.test=200 iraq@iraq.example.test=200" ] || return 1
+}
+chk_upg_venv_switched() {
+    local now
+    now=$(readlink "$E2E_ROOT/var/www/cts/env")
+    [ "$now" != "$UPG_VENV" ] || { note "venv not rebuilt ($now)"; return 1; }
+    [ ! -e "$E2E_ROOT/var/www/cts/$UPG_VENV" ] || { note "old venv $UPG_VENV left"; return 1; }
+    grep -q "version=$UPG_VERSION " "$E2E_ROOT/var/www/cts/env/.cts-server-stamp" || { note "stamp: $(cat "$E2E_ROOT/var/www/cts/env/.cts-server-stamp")"; return 1; }
+    head -1 "$E2E_ROOT/var/www/cts/env/bin/gunicorn" | grep -qx '#!/var/www/cts/env/bin/python' \
+        || { note "gunicorn shebang: $(head -1 "$E2E_ROOT/var/www/cts/env/bin/gunicorn")"; return 1; }
+    note "env -> $UPG_VENV before, -> $now after"
+}
+chk_upg_migrated_and_backed_up() {
+    local inst
+    for inst in "${INSTANCES[@]}"; do
+        [ "$(psql_in "cts_$inst" "SELECT count(*) FROM django_migrations WHERE app = 'scans' AND name = '0002_e2e_upgrade'")" = 1 ] \
+            || { note "cts_$inst: 0002 not applied"; return 1; }
+        [ "$(psql_in "cts_$inst" "SELECT to_regclass('public.scans_e2e_upgrade') IS NOT NULL")" = t ] || { note "cts_$inst: no new table"; return 1; }
+    done
+    [ "$(ls "$E2E_ROOT"/var/backups/cts-server/*.dump 2>/dev/null | wc -l)" = 2 ] || { note "pre-migration dumps: $(ls "$E2E_ROOT"/var/backups/cts-server/)"; return 1; }
+    [ "$(cat "$E2E_ROOT/var/lib/cts-server/migrated-version")" = "$UPG_VERSION" ] || { note "migrated-version not updated"; return 1; }
+}
+chk_upg_data_kept() {
+    local inst old n
+    [ "$(secrets_sum)" = "$UPG_SECRETS" ] || { note "secrets changed"; return 1; }
+    for inst in "${INSTANCES[@]}"; do
+        old="UPG_POLLS_$inst"
+        n=$(polls "$inst")
+        [ "$n" -ge "${!old}" ] 2>/dev/null || { note "$inst: poll rows $n < ${!old}"; return 1; }
+    done
+    [ "$(cat "$E2E_ROOT/var/www/cts/public/media/e2e-upload.txt" 2>/dev/null)" = kept ] || { note "media file lost"; return 1; }
+}
+chk_upg_conffiles() { # unedited turkey.conf updated; edited iraq.conf kept, new one as .dpkg-dist
+    local c=$E2E_ROOT/etc/cts-server
+    grep -qx "CTS_E2E_RELEASE='2'" "$c/turkey.conf" || { note "turkey.conf not updated"; return 1; }
+    grep -q "server_name cts.example.org next.example.test;" "$E2E_ROOT/etc/nginx/sites-available/cts.conf" \
+        || { note "nginx site not updated"; return 1; }
+    [ "$(sha256sum <"$c/iraq.conf")" = "$UPG_IRAQ_SUM" ] || { note "the admin's iraq.conf was replaced"; return 1; }
+    grep -qx "CTS_E2E_RELEASE='2'" "$c/iraq.conf.dpkg-dist" 2>/dev/null || { note "no iraq.conf.dpkg-dist with the new version"; return 1; }
+    [ ! -e "$c/turkey.conf.dpkg-dist" ] && [ ! -e "$c/turkey.conf.dpkg-old" ] || { note "turkey.conf backups left"; return 1; }
+}
+chk_upg_running() {
+    all_running && chk_health turkey && chk_health iraq && chk_one_beat turkey && chk_one_beat iraq
+}
+
+chk_half_configured() { # the postinst dies half-way (CTS_SERVER_FAIL_AT), dpkg --configure -a finishes
+    local deb=$1 log=$E2E_WORK/cts-e2e-half.$$ rc=0 version
+    version=$(dpkg-deb -f "$deb" Version)
+    cp "$deb" "$E2E_ROOT/tmp/"
+    e2e_in env CTS_SERVER_FAIL_AT=migrate apt-get install -y --reinstall -o Dpkg::Use-Pty=0 \
+        "/tmp/$(basename "$deb")" </dev/null >"$log" 2>&1 || rc=$?
+    grep -E "on purpose|half|error processing" "$log" | head -4 | quote
+    [ $rc != 0 ] || { note "the injected failure did not fail the postinst"; rm -f "$log"; return 1; }
+    [ "$(status_of)" = "$version install ok half-configured" ] || { note "state: $(status_of)"; rm -f "$log"; return 1; }
+    e2e_in dpkg --configure -a </dev/null >"$log" 2>&1 || { quote <"$log" | tail -20 >&2; rm -f "$log"; return 1; }
+    grep -E 'cts-server-setup: (done|warning|error)' "$log" | quote
+    rm -f "$log"
+    [ "$(status_of)" = "$version install ok installed" ] || { note "state after --configure -a: $(status_of)"; return 1; }
+    chk_no_pending && all_running && chk_health turkey && chk_health iraq
+}
+
+OTHER_SITE='server { listen 127.0.0.1:8080; location / { default_type text/plain; return 200 "other site\n"; } }'
+other_site_ok() { [ "$(ccurl http://127.0.0.1:8080/ 2>/dev/null)" = "other site" ]; }
+
+chk_broken_other_site() { # another site breaks nginx -t: our postinst must not take nginx down
+    local deb=$1 pid log=$E2E_WORK/cts-e2e-broken.$$ rc=0
+    pid=$(cat "$E2E_ROOT/run/nginx.pid")
+    printf 'server { listen 127.0.0.1:8081; this_is_no_directive on; }\n' >"$E2E_ROOT/etc/nginx/sites-available/zz-broken"
+    ln -sf ../sites-available/zz-broken "$E2E_ROOT/etc/nginx/sites-enabled/zz-broken"
+    cp "$deb" "$E2E_ROOT/tmp/"
+    apt_in "$log" install --reinstall "/tmp/$(basename "$deb")" || rc=$?
+    grep -E 'cts-server-setup: (warning|done)' "$log" | head -3 | quote
+    rm -f "$E2E_ROOT/etc/nginx/sites-enabled/zz-broken" "$E2E_ROOT/etc/nginx/sites-available/zz-broken"
+    [ $rc = 0 ] || { quote <"$log" | tail -20 >&2; rm -f "$log"; return 1; }
+    rm -f "$log"
+    kill -0 "$pid" 2>/dev/null && [ "$(cat "$E2E_ROOT/run/nginx.pid")" = "$pid" ] || { note "nginx master $pid gone"; return 1; }
+    [ -L "$E2E_ROOT/etc/nginx/sites-enabled/cts.conf" ] || { note "our site link was removed"; return 1; }
+    chk_health turkey && chk_health iraq
+}
+
+chk_install_after_purge() { # from "not installed": database and user reused, rows still there
+    local deb=$1 log=$E2E_WORK/cts-e2e-after-purge.$$ n
+    install_deb "$deb" "$log" || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
+    rm -f "$log"
+    chk_no_pending && all_running && chk_health turkey && chk_health iraq || return 1
+    n=$(polls turkey)
+    [ "$n" -ge "$POLLS_BEFORE_PURGE" ] 2>/dev/null || { note "rows lost: $n < $POLLS_BEFORE_PURGE"; return 1; }
+}
+
+# piuparts' order: remove cts-server, purge its dependencies, then purge cts-server
+chk_purge_after_deps() {
+    local log=$E2E_WORK/cts-e2e-depspurge.$$ deps left
+    apt_in "$log" remove cts-server || { quote <"$log" | tail -20 >&2; rm -f "$log"; return 1; }
+    deps=$(e2e_in dpkg-query -W -f '${Package} ${db:Status-Abbrev}\n' 'postgresql*' 'rabbitmq-server' 'supervisor' 'nginx*' 'erlang-base' \
+        2>/dev/null | awk '$2 ~ /^[ic]/ {print $1}' | tr '\n' ' ')
+    note "purging first: $deps"
+    # shellcheck disable=SC2086
+    apt_in "$log" purge $deps || { quote <"$log" | tail -20 >&2; rm -f "$log"; return 1; }
+    e2e_in dpkg --purge cts-server </dev/null >"$log" 2>&1 || { quote <"$log" >&2; rm -f "$log"; return 1; }
+    quote <"$log"
+    rm -f "$log"
+    [ -z "$(e2e_in dpkg-query -W -f '${Status}' cts-server 2>/dev/null | grep -v 'not-installed')" ] || { note "state: $(status_of)"; return 1; }
+    left=$(cd "$E2E_ROOT" && ls -d etc/cts-server var/lib/cts-server var/www/cts/env var/www/cts/env-* var/www/cts/ssl \
+        var/www/cts/log var/www/cts/public/static 2>/dev/null)
+    [ -z "$left" ] || { note "left after purge: $left"; return 1; }
+    e2e_in getent passwd cts >/dev/null || { note "user cts deleted"; return 1; }
+}
+
+# --- scenario: install while PostgreSQL and RabbitMQ are stopped ---------------------------------
 scenario_pg_stopped() {
     local deb=$1 out rc
     e2e_init
@@ -476,10 +788,12 @@ scenario_pg_stopped() {
     e2e_enter
     e2e_start_services
     e2e_in /etc/init.d/postgresql stop >/dev/null 2>&1
+    e2e_in /etc/init.d/rabbitmq-server stop >/dev/null 2>&1
     if e2e_in pg_isready -q; then fail pg-stopped-precondition; return; fi
+    if e2e_in bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null; then fail rabbitmq-stopped-precondition; return; fi
     install_deb "$deb" "$E2E_WORK/cts-e2e-pgstopped-install.$$.log"
     rc=$?
-    echo "--- apt-get install with PostgreSQL stopped (exit $rc, ${INSTALL_SECONDS}s); cts-server-setup output:"
+    echo "--- apt-get install with PostgreSQL and RabbitMQ stopped (exit $rc, ${INSTALL_SECONDS}s); cts-server-setup output:"
     grep -E 'cts-server-setup|^Setting up cts-server' "$E2E_WORK/cts-e2e-pgstopped-install.$$.log" | quote
     if [ $rc = 0 ] && e2e_in dpkg-query -W -f '${Status}' cts-server | grep -q 'install ok installed'; then
         pass pg-stopped-package-configures
@@ -488,15 +802,18 @@ scenario_pg_stopped() {
         fail pg-stopped-package-configures
     fi
     rm -f "$E2E_WORK/cts-e2e-pgstopped-install.$$.log"
-    if grep -qx db "$E2E_ROOT/var/lib/cts-server/pending" 2>/dev/null; then
+    if grep -qx db "$E2E_ROOT/var/lib/cts-server/pending" 2>/dev/null \
+        && grep -qx broker "$E2E_ROOT/var/lib/cts-server/pending" 2>/dev/null; then
         pass pg-stopped-skip-recorded
     else
+        note "pending: $(cat "$E2E_ROOT/var/lib/cts-server/pending" 2>/dev/null)"
         fail pg-stopped-skip-recorded
     fi
     e2e_in /etc/init.d/postgresql start >/dev/null 2>&1
+    e2e_in /etc/init.d/rabbitmq-server start >/dev/null 2>&1
     out=$(e2e_in cts-server-setup 2>&1)
     rc=$?
-    echo "--- after starting PostgreSQL: cts-server-setup (exit $rc):"
+    echo "--- after starting PostgreSQL and RabbitMQ: cts-server-setup (exit $rc):"
     echo "$out" | quote
     if [ $rc = 0 ] && echo "$out" | grep -q 'cts-server-setup: done' && chk_no_pending; then
         pass pg-stopped-setup-completes
@@ -507,6 +824,8 @@ scenario_pg_stopped() {
     check pg-stopped-health-TR chk_health turkey
     check pg-stopped-health-IQ chk_health iraq
     check pg-stopped-databases chk_databases
+    check pg-stopped-rabbitmq-vhosts-users chk_broker
+    check pg-stopped-rabbitmq-loopback-only chk_listen_loopback 5672
 }
 
 # --- main -----------------------------------------------------------------------------------------
@@ -576,15 +895,29 @@ main() {
     if [ -z "${CTS_E2E_SKIP_LINTIAN:-}" ]; then
         check lintian chk_lintian "$deb"
     fi
+    check maintscript-every-argument chk_maint_args
+    check reinstall-same-version chk_reinstall_same "$deb"
     local v2dir deb2
     v2dir=$(mktemp -d /tmp/cts-e2e-v2.XXXXXX)
-    deb2=$(repack_version "$deb" "$(dpkg-deb -f "$deb" Version)+e2e1" "$v2dir")
-    check upgrade-backup-migrate-restart chk_upgrade "$deb2"
+    deb2=$(build_next "$deb" "$v2dir")
+    run_upgrade_under_load "$deb2"
+    check upgrade-installed chk_upg_installed
+    check upgrade-zero-failed-requests chk_upg_zero_downtime
+    check upgrade-gunicorn-graceful-hup chk_upg_gunicorn_graceful
+    check upgrade-venv-switched-atomically chk_upg_venv_switched
+    check upgrade-backup-then-migration chk_upg_migrated_and_backed_up
+    check upgrade-rows-media-secrets-kept chk_upg_data_kept
+    check upgrade-conffile-updated-edited-kept chk_upg_conffiles
+    check upgrade-programs-running chk_upg_running
     check downgrade-refused-cleanly chk_downgrade_refused "$deb"
+    check postinst-fails-then-configure-a chk_half_configured "$deb2"
+    check broken-other-nginx-site-nginx-survives chk_broken_other_site "$deb2"
     check remove-stops-and-unlinks chk_remove
     check reinstall-after-remove chk_reinstall "$deb2"
-    rm -rf "$v2dir"
     check purge-keeps-data-and-user chk_purge
+    check install-after-purge-reuses-db chk_install_after_purge "$deb2"
+    check purge-after-dependencies-purged chk_purge_after_deps
+    rm -rf "$v2dir"
 
     # the scenario runs in its own chroot and namespace (separate process, own traps)
     if [ -z "${CTS_E2E_SKIP_SCENARIOS:-}" ]; then
