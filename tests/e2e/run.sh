@@ -770,6 +770,7 @@ chk_purge_after_deps() {
     note "purging first: $deps"
     # shellcheck disable=SC2086
     apt_in "$log" purge $deps || { quote <"$log" | tail -20 >&2; rm -f "$log"; return 1; }
+    touch "$E2E_ROOT/etc/cts-server/purge-data"   # the admin's opt-in: media go too (PostgreSQL is gone)
     e2e_in dpkg --purge cts-server </dev/null >"$log" 2>&1 || { quote <"$log" >&2; rm -f "$log"; return 1; }
     quote <"$log"
     rm -f "$log"
@@ -778,6 +779,7 @@ chk_purge_after_deps() {
         var/www/cts/log var/www/cts/public/static 2>/dev/null)
     [ -z "$left" ] || { note "left after purge: $left"; return 1; }
     e2e_in getent passwd cts >/dev/null || { note "user cts deleted"; return 1; }
+    [ ! -e "$E2E_ROOT/var/www/cts/public/media" ] || { note "purge-data set, media kept"; return 1; }
 }
 
 # --- scenario: install while PostgreSQL and RabbitMQ are stopped ---------------------------------
