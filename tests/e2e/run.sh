@@ -431,24 +431,6 @@ all_running() { # all 6 programs RUNNING (waits up to 20 s for STARTING ones)
     return 1
 }
 
-chk_upgrade() {
-    local deb2=$1 version before after log rc=0
-    version=$(dpkg-deb -f "$deb2" Version)
-    before=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
-    log=/tmp/cts-e2e-upgrade.$$
-    cp "$deb2" "$E2E_ROOT/tmp/"
-    e2e_in apt-get install -y -o Dpkg::Use-Pty=0 "/tmp/$(basename "$deb2")" </dev/null >"$log" 2>&1 || rc=$?
-    grep -E 'cts-server-setup: (backed up|done|warning|error|INCOMPLETE)|Unpacking|Setting up cts' "$log" | quote
-    [ $rc = 0 ] || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
-    rm -f "$log"
-    [ "$(e2e_in dpkg-query -W -f '${Version} ${Status}' cts-server)" = "$version install ok installed" ] || { note "not at $version"; return 1; }
-    after=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
-    [ "$before" = "$after" ] || { note "secrets changed on upgrade"; return 1; }
-    [ "$(ls "$E2E_ROOT"/var/backups/cts-server/*.dump 2>/dev/null | wc -l)" = 2 ] || { note "no pre-migration backups"; return 1; }
-    [ "$(cat "$E2E_ROOT/var/lib/cts-server/migrated-version")" = "$version" ] || { note "migrated-version not updated"; return 1; }
-    all_running && chk_health turkey && chk_health iraq && chk_one_beat turkey && chk_one_beat iraq
-}
-
 chk_downgrade_refused() {
     local deb=$1 installed out rc=0
     installed=$(e2e_in dpkg-query -W -f '${Version}' cts-server)
