@@ -11,6 +11,7 @@ pub mod changelog;
 pub mod cli;
 pub mod config;
 pub mod deb;
+pub mod deb822;
 pub mod defaults;
 pub mod error;
 pub mod fsx;

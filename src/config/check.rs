@@ -3,9 +3,7 @@
 /// Debian package name: lowercase letters, digits, `+`, `-`, `.`; at least two characters;
 /// starts alphanumeric (Policy 5.6.1).
 pub fn package_name(s: &str) -> Result<(), String> {
-    let ok = s.len() >= 2
-        && s.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+-.".contains(c));
+    let ok = crate::deb822::is_package_name(s);
     if ok {
         Ok(())
     } else {

@@ -520,31 +520,8 @@ fn for_each_entry(
 }
 
 pub(super) fn parse_control(text: &str) -> Result<Vec<ControlField>, String> {
-    let mut fields: Vec<ControlField> = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            if text.lines().skip(n).any(|l| !l.trim().is_empty()) {
-                return Err(format!("control has a blank line at line {}", n + 1));
-            }
-            break;
-        }
-        if line.starts_with([' ', '\t']) {
-            let last = fields
-                .last_mut()
-                .ok_or_else(|| format!("control line {} continues no field", n + 1))?;
-            last.value.push('\n');
-            last.value.push_str(line);
-            continue;
-        }
-        let (name, value) = line
-            .split_once(':')
-            .ok_or_else(|| format!("control line {} is not `Field: value`", n + 1))?;
-        if fields.iter().any(|f| f.name.eq_ignore_ascii_case(name)) {
-            return Err(format!("control field `{name}` appears twice"));
-        }
-        fields.push(ControlField { name: name.to_string(), value: value.trim().to_string() });
-    }
-    Ok(fields)
+    let fields = crate::deb822::parse_paragraph(text).map_err(|e| format!("control: {e}"))?;
+    Ok(fields.into_iter().map(|(name, value)| ControlField { name, value }).collect())
 }
 
 fn parse_conffiles(text: &str) -> Result<Vec<String>, String> {

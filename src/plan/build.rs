@@ -361,30 +361,9 @@ fn fold_description(synopsis: &str, extended: &[String]) -> String {
     out
 }
 
-/// Parses a rendered control file into ordered fields and checks its syntax.
+/// Parses a rendered control file into ordered fields and checks that the required ones are set.
 fn parse_control(text: &str) -> Result<Vec<(String, String)>, String> {
-    let mut fields: Vec<(String, String)> = Vec::new();
-    for (n, line) in text.trim_end_matches('\n').split('\n').enumerate() {
-        let n = n + 1;
-        if line.trim().is_empty() {
-            return Err(format!("line {n} is empty: a blank line would end the stanza"));
-        }
-        if line.starts_with([' ', '\t']) {
-            let (_, value) =
-                fields.last_mut().ok_or(format!("line {n} continues no field: `{line}`"))?;
-            value.push('\n');
-            value.push_str(line);
-            continue;
-        }
-        let (key, value) = line.split_once(':').ok_or(format!("line {n} is not `Field: value`"))?;
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return Err(format!("line {n}: invalid field name `{key}`"));
-        }
-        if fields.iter().any(|(k, _)| k.eq_ignore_ascii_case(key)) {
-            return Err(format!("field `{key}` appears twice"));
-        }
-        fields.push((key.to_string(), value.trim().to_string()));
-    }
+    let fields = crate::deb822::parse_paragraph(text)?;
     for required in ["Package", "Version", "Architecture", "Maintainer", "Description"] {
         match fields.iter().find(|(k, _)| k == required) {
             Some((_, v)) if !v.is_empty() => {}

@@ -12,45 +12,10 @@ pub struct Paragraph {
 }
 
 impl Paragraph {
-    /// Parses one paragraph; an error string says what is wrong (the caller adds the path).
+    /// Parses one paragraph (see [`crate::deb822::parse_paragraph`]); an error string says what
+    /// is wrong (the caller adds the path).
     pub fn parse(text: &str) -> std::result::Result<Paragraph, String> {
-        let mut fields: Vec<(String, String)> = Vec::new();
-        let mut seen_blank = false;
-        for (n, line) in text.lines().enumerate() {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if line.trim().is_empty() {
-                seen_blank = true;
-                continue;
-            }
-            if seen_blank {
-                return Err(format!("line {}: more than one paragraph", n + 1));
-            }
-            if line.starts_with(' ') || line.starts_with('\t') {
-                let Some(last) = fields.last_mut() else {
-                    return Err(format!("line {}: continuation line before any field", n + 1));
-                };
-                last.1.push('\n');
-                last.1.push_str(line.trim_end());
-                continue;
-            }
-            if line.starts_with('#') {
-                continue;
-            }
-            let Some((name, value)) = line.split_once(':') else {
-                return Err(format!("line {}: expected `Field: value`", n + 1));
-            };
-            if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic()) {
-                return Err(format!("line {}: invalid field name `{name}`", n + 1));
-            }
-            if fields.iter().any(|(f, _)| f.eq_ignore_ascii_case(name)) {
-                return Err(format!("line {}: duplicate field `{name}`", n + 1));
-            }
-            fields.push((name.to_string(), value.trim().to_string()));
-        }
-        if fields.is_empty() {
-            return Err("empty control file".into());
-        }
-        Ok(Paragraph { fields })
+        crate::deb822::parse_paragraph(text).map(|fields| Paragraph { fields })
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -85,11 +50,7 @@ pub const PUBLISHER_FIELDS: &[&str] =
 /// Package names (deb-control(5)): lowercase letters, digits, `+ - .`, at least two characters,
 /// starting with a letter or digit.
 pub fn check_package_name(name: &str) -> Result<()> {
-    let ok = name.len() >= 2
-        && name.as_bytes()[0].is_ascii_alphanumeric()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b));
+    let ok = crate::deb822::is_package_name(name);
     if ok {
         Ok(())
     } else {
