@@ -47,18 +47,14 @@ struct Prepared {
 }
 
 fn prepare(opts: &InputOptions, reporter: &dyn Reporter) -> Result<Prepared> {
-    let defaults = match opts.config {
-        None => Some(Defaults::materialise()?),
-        Some(_) => None,
+    let (config_path, defaults) = match &opts.config {
+        Some(path) => (path.clone(), None),
+        None => {
+            reporter.info("using the embedded reference config (examples/cts.toml)");
+            let defaults = Defaults::materialise()?;
+            (defaults.config(), Some(defaults))
+        }
     };
-    let config_path = match (&opts.config, &defaults) {
-        (Some(p), _) => p.clone(),
-        (None, Some(d)) => d.config(),
-        (None, None) => unreachable!("defaults are materialised when no config is given"),
-    };
-    if defaults.is_some() {
-        reporter.info("using the embedded reference config (examples/cts.toml)");
-    }
     let config = load_config(&config_path)?;
     let templates = match &opts.templates {
         Some(dir) => TemplateSet::from_dir(dir).map_err(|e| Error::Invalid(e.to_string()))?,
@@ -69,10 +65,7 @@ fn prepare(opts: &InputOptions, reporter: &dyn Reporter) -> Result<Prepared> {
         .map_err(|e| Error::Invalid(e.to_string()))?;
     reporter.info("preparing the wheelhouse");
     let wheelhouse = crate::wheels::prepare(&config.requirements, &opts.wheel_cache, reporter)
-        .map_err(|e| match e.is_invalid_input() {
-            true => Error::Invalid(e.to_string()),
-            false => Error::Failed(e.to_string()),
-        })?;
+        .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
     let wheels = Wheels { files: wheelhouse.wheels.clone(), pure: wheelhouse.pure };
     let sde = std::env::var("SOURCE_DATE_EPOCH").ok();
     let planned = plan::plan(&plan::Inputs {
@@ -102,11 +95,8 @@ pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result
         fsx::create_dir_all(out)?;
     }
     reporter.info(&format!("writing {} ({} entries)", plan.file_name, plan.entries.len()));
-    let path =
-        crate::deb::write_deb(plan, out, reporter).map_err(|e| match e.is_invalid_input() {
-            true => Error::Invalid(e.to_string()),
-            false => Error::Failed(e.to_string()),
-        })?;
+    let path = crate::deb::write_deb(plan, out, reporter)
+        .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
     let (size, sha256) = hash_file(&path)?;
     let field = |k: &str| plan.field(k).unwrap_or_default().to_string();
     Ok(BuildResult {

@@ -27,6 +27,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// Invalid input (exit 3) when `invalid`, otherwise a failure while working (exit 1).
+    pub fn classify(invalid: bool, e: impl std::fmt::Display) -> Self {
+        if invalid {
+            Error::Invalid(e.to_string())
+        } else {
+            Error::Failed(e.to_string())
+        }
+    }
+
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Invalid(_) => EXIT_INVALID,

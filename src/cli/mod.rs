@@ -192,10 +192,8 @@ fn render(args: RenderArgs, reporter: &Stderr) -> crate::error::Result<()> {
 }
 
 fn inspect(args: InspectArgs) -> crate::error::Result<()> {
-    let info = crate::deb::read_deb(&args.file).map_err(|e| match e.is_invalid_input() {
-        true => Error::Invalid(e.to_string()),
-        false => Error::Failed(e.to_string()),
-    })?;
+    let info =
+        crate::deb::read_deb(&args.file).map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
     if args.json {
         let json = serde_json::to_string_pretty(&info)
             .map_err(|e| Error::Failed(format!("cannot encode the result as JSON: {e}")))?;
