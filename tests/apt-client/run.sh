@@ -21,11 +21,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../e2e/lib.sh
 . "$REPO/tests/e2e/lib.sh"
+# shellcheck source=../e2e/checks.sh
+. "$REPO/tests/e2e/checks.sh"
 
 T0=$(date +%s)
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
 PORT=${CTS_APT_PORT:-8080}
 SUITE=prod
 ARCH=amd64
@@ -34,15 +33,6 @@ TMP=""                              # host side: debs, keys, served tree (bind-m
 SERVER_PID=""
 APTLOG=""
 
-pass() { echo "PASS $1"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL $1"; FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); }
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
-note() { printf '       %s\n' "$@" >&2; }
-quote() { sed 's/^/    > /'; }
 
 cts_deb_bin() {
     if [ -n "${CTS_DEB:-}" ]; then printf '%s\n' "$CTS_DEB"; return; fi
@@ -53,10 +43,6 @@ cts_deb_bin() {
 CTS_DEB_BIN=$(cts_deb_bin)
 cts_deb() { "$CTS_DEB_BIN" "$@"; }
 
-deps_of() { # the .deb's Depends (first alternative, no versions) + the e2e's test tools: same cached root
-    dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/[[:space:]]//g' | grep -v '^$'
-    printf '%s\n' curl procps
-}
 
 next_version() { # V K: the revision + K when it is numeric (1.0.0-1 -> 1.0.0-2), else V+aptK
     local v=$1 k=$2
@@ -379,7 +365,4 @@ main() {
 
 V0="" V1="" V2="" WANT_CANDIDATE="" WANT_NO_SOURCE=""
 main
-echo "APT CLIENT WALL TIME: $(($(date +%s) - T0))s"
-[ ${#FAILED_NAMES[@]} = 0 ] || echo "failed: ${FAILED_NAMES[*]}"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+summary "APT CLIENT"

@@ -22,26 +22,15 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=checks.sh
+. "$HERE/checks.sh"
 
 T0=$(date +%s)
-PASSED=0
-FAILED=0
-FAILED_NAMES=()
 HOST=cts.example.org
 INSTANCES=(turkey iraq)
 declare -A PREFIX=([turkey]=/TR [iraq]=/IQ)
 declare -A PORT=([turkey]=8001 [iraq]=8002)
 
-pass() { echo "PASS $1"; PASSED=$((PASSED + 1)); }
-fail() { echo "FAIL $1"; FAILED=$((FAILED + 1)); FAILED_NAMES+=("$1"); }
-# check NAME CMD...: PASS when CMD succeeds; CMD prints its own diagnostics to stderr
-check() {
-    local name=$1
-    shift
-    if "$@"; then pass "$name"; else fail "$name"; fi
-}
-note() { printf '       %s\n' "$@" >&2; }
-quote() { sed 's/^/    > /'; }
 
 # curl inside the namespace (the chroot's curl, so the client is inside the "cut" machine)
 ccurl() { e2e_in curl -sS --max-time 20 "$@"; }
@@ -49,10 +38,6 @@ psql_in() { # psql_in DB SQL
     e2e_in runuser -u postgres -- psql -X -qAt -d "$1" -c "$2"
 }
 
-deps_of() { # the .deb's Depends (first alternative, no versions) + test tools
-    dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/[[:space:]]//g' | grep -v '^$'
-    printf '%s\n' curl procps
-}
 
 build_deb() { # build_deb OUT [VERSION SOURCE-DIR EXTRA-ENV SERVER-NAME]: EXTRA-ENV is added to each instance's env
     local out=$1 version=${2:-} source=${3:-} extra=${4:-} cfg args=()
@@ -928,7 +913,4 @@ fi
 BUILD_TMP=""
 main "$@"
 [ -z "$BUILD_TMP" ] || rm -rf "$BUILD_TMP"
-echo "E2E WALL TIME: $(($(date +%s) - T0))s"
-[ ${#FAILED_NAMES[@]} = 0 ] || echo "failed: ${FAILED_NAMES[*]}"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+summary E2E
