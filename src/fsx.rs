@@ -59,10 +59,6 @@ pub fn rename(from: &Path, to: &Path) -> Result<()> {
     fs::rename(from, to).map_err(|e| FsError::new("rename into place", to, e))
 }
 
-pub fn remove_file(path: &Path) -> Result<()> {
-    fs::remove_file(path).map_err(|e| FsError::new("remove", path, e))
-}
-
 pub fn canonicalize(path: &Path) -> Result<PathBuf> {
     fs::canonicalize(path).map_err(|e| FsError::new("resolve", path, e))
 }
