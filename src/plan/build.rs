@@ -2,7 +2,7 @@
 //! wheelhouse. Pure apart from reading file sizes: nothing is written here, so every input error
 //! surfaces before the output directory is touched.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -16,6 +16,8 @@ use crate::source::{SourceKind, SourceTree};
 /// Everything that can make planning fail.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    #[error(transparent)]
+    Fs(#[from] crate::fsx::FsError),
     #[error(transparent)]
     Template(#[from] TemplateError),
     #[error("{origin}/debian/changelog: {message}")]
@@ -205,7 +207,7 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
     files.dir(&format!("{share_rel}/app"));
     for wheel in &inputs.wheels.files {
         let file_name = wheel.file_name().unwrap_or_default().to_string_lossy();
-        let size = crate::fsx::metadata(wheel).map(|m| m.len()).map_err(TemplateError::from)?;
+        let size = crate::fsx::metadata(wheel)?.len();
         files.add(
             format!("{share_rel}/wheels/{file_name}"),
             0o644,
@@ -213,7 +215,7 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
             "the wheelhouse",
         )?;
     }
-    let req_size = crate::fsx::metadata(&cfg.requirements).map_err(TemplateError::from)?.len();
+    let req_size = crate::fsx::metadata(&cfg.requirements)?.len();
     files.add(
         format!("{share_rel}/requirements.txt"),
         0o644,
@@ -383,18 +385,20 @@ fn gzip_n(data: &[u8]) -> Vec<u8> {
     enc.finish().expect("writing to a Vec cannot fail")
 }
 
-/// Collects entries, adds every parent directory, refuses two sources for one path.
+/// Collects entries, adds every parent directory, refuses two sources for one path. Keyed by path,
+/// so conflicts are found at once and the result comes out in byte order.
 #[derive(Default)]
 struct Files {
-    entries: Vec<(Entry, String)>,
+    /// Path → (entry, where it came from, for conflict messages).
+    entries: BTreeMap<String, (Entry, String)>,
     dirs: BTreeSet<String>,
 }
 
 impl Files {
+    /// Records `path` and its ancestors as directories (stops at the first one already known).
     fn dir(&mut self, path: &str) {
         let mut p = path;
-        loop {
-            self.dirs.insert(p.to_string());
+        while self.dirs.insert(p.to_string()) {
             match p.rsplit_once('/') {
                 Some((parent, _)) => p = parent,
                 None => break,
@@ -409,25 +413,24 @@ impl Files {
         kind: EntryKind,
         from: &str,
     ) -> Result<(), PlanError> {
-        if let Some((_, first)) = self.entries.iter().find(|(e, _)| e.path == path) {
+        if let Some((_, first)) = self.entries.get(&path) {
             return Err(PlanError::Conflict { path, first: first.clone(), second: from.into() });
         }
         if let Some((parent, _)) = path.rsplit_once('/') {
             self.dir(parent);
         }
-        self.entries.push((Entry { path, mode, kind }, from.to_string()));
+        self.entries.insert(path.clone(), (Entry { path, mode, kind }, from.to_string()));
         Ok(())
     }
 
     fn into_entries(self) -> Vec<Entry> {
-        let mut entries: Vec<Entry> = self.entries.into_iter().map(|(e, _)| e).collect();
+        let mut entries = self.entries;
         for d in self.dirs {
-            if !entries.iter().any(|e| e.path == d) {
-                entries.push(Entry { path: d, mode: 0o755, kind: EntryKind::Dir });
-            }
+            entries.entry(d.clone()).or_insert_with(|| {
+                (Entry { path: d, mode: 0o755, kind: EntryKind::Dir }, String::new())
+            });
         }
-        entries.sort_by(|a, b| a.path.as_bytes().cmp(b.path.as_bytes()));
-        entries
+        entries.into_values().map(|(e, _)| e).collect()
     }
 }
 
