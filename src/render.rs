@@ -161,16 +161,51 @@ pub struct InstanceCtx<'a, T: Serialize> {
     pub value: &'a T,
 }
 
-/// Renders every template except `debian/*` (those are read or rendered by the planner through
-/// [`render_one`]) and maps each to its target. `names` gives the `@package@`/`@project@`
-/// substitutions for paths.
-pub fn render_all<C: Serialize, I: Serialize>(
-    set: &TemplateSet,
+/// A template set compiled once, for every render of one build.
+pub struct Engine<'a> {
+    set: &'a TemplateSet,
+    tera: tera::Tera,
+}
+
+impl<'a> Engine<'a> {
+    /// Parses every template of `set`; a syntax error names its template.
+    pub fn new(set: &'a TemplateSet) -> Result<Self, TemplateError> {
+        Ok(Engine { set, tera: set.engine()? })
+    }
+
+    /// Renders every template except `debian/*` (those are read or rendered by the planner
+    /// through [`Engine::render_one`]) and maps each to its target. `names` gives the
+    /// `@package@`/`@project@` substitutions for paths.
+    pub fn render_all<C: Serialize, I: Serialize>(
+        &self,
+        context: &C,
+        names: &PathNames<'_>,
+        instances: &[InstanceCtx<'_, I>],
+    ) -> Result<Vec<Rendered>, TemplateError> {
+        render_all(self, context, names, instances)
+    }
+
+    /// Renders one template (e.g. `debian/control.tera`) with `context`.
+    pub fn render_one<C: Serialize>(
+        &self,
+        name: &str,
+        context: &C,
+    ) -> Result<String, TemplateError> {
+        let ctx = tera::Context::from_serialize(context)
+            .map_err(|e| TemplateError::Render { template: name.into(), message: chain(&e) })?;
+        self.tera
+            .render(name, &ctx)
+            .map_err(|e| TemplateError::Render { template: name.into(), message: chain(&e) })
+    }
+}
+
+fn render_all<C: Serialize, I: Serialize>(
+    engine: &Engine<'_>,
     context: &C,
     names: &PathNames<'_>,
     instances: &[InstanceCtx<'_, I>],
 ) -> Result<Vec<Rendered>, TemplateError> {
-    let tera = set.engine()?;
+    let (set, tera) = (engine.set, &engine.tera);
     let base = tera::Context::from_serialize(context)
         .map_err(|e| TemplateError::Render { template: "(context)".into(), message: chain(&e) })?;
     let mut out = Vec::new();
@@ -212,19 +247,6 @@ pub fn render_all<C: Serialize, I: Serialize>(
         }
     }
     Ok(out)
-}
-
-/// Renders one template (e.g. `debian/control.tera`) with `context`.
-pub fn render_one<C: Serialize>(
-    set: &TemplateSet,
-    name: &str,
-    context: &C,
-) -> Result<String, TemplateError> {
-    let tera = set.engine()?;
-    let ctx = tera::Context::from_serialize(context)
-        .map_err(|e| TemplateError::Render { template: name.into(), message: chain(&e) })?;
-    tera.render(name, &ctx)
-        .map_err(|e| TemplateError::Render { template: name.into(), message: chain(&e) })
 }
 
 /// Substitutions for path segments.

@@ -183,7 +183,8 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
     let instance_ctx: Vec<InstanceCtx<'_, Instance>> =
         cfg.instances.iter().map(|i| InstanceCtx { name: &i.name, value: i }).collect();
     let names = PathNames { package: &name, project: &cfg.project.name };
-    let rendered = render::render_all(inputs.templates, &context, &names, &instance_ctx)?;
+    let engine = render::Engine::new(inputs.templates)?;
+    let rendered = engine.render_all(&context, &names, &instance_ctx)?;
 
     let mut files = Files::default();
     let share_rel = format!("usr/share/{name}");
@@ -281,7 +282,7 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
     let entries = files.into_entries();
     context.installed_size = installed_size_kib(&entries);
     let control_template = "debian/control.tera";
-    let control_text = render::render_one(inputs.templates, control_template, &context)?;
+    let control_text = engine.render_one(control_template, &context)?;
     let control = parse_control(&control_text).map_err(|message| PlanError::Control {
         template: format!("{origin}/{control_template}"),
         message,
