@@ -145,14 +145,18 @@ pub fn publish(args: PublishArgs, reporter: &Stderr) -> i32 {
     };
     match repo::publish(&opts, reporter) {
         Ok(report) => {
+            // One write for all pool paths (an import of thousands, line by line, is slow).
+            let mut paths = String::new();
             for p in &report.packages {
                 let what = match p.outcome {
                     Outcome::Added => "added",
                     Outcome::Unchanged => "unchanged (identical bytes already published)",
                 };
                 reporter.info(&format!("{} {} ({}): {what}", p.package, p.version, p.architecture));
-                println!("{}", p.filename);
+                paths.push_str(&p.filename);
+                paths.push('\n');
             }
+            print!("{paths}");
             for r in &report.removed {
                 reporter.info(&format!("retention: {r} left the index (kept until repo gc)"));
             }

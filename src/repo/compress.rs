@@ -132,8 +132,8 @@ fn chunk_ranges(stanzas: &[(&str, &str)]) -> Vec<std::ops::Range<usize>> {
     let (mut start, mut pos) = (0, 0);
     for (i, (name, text)) in stanzas.iter().enumerate() {
         pos += text.len() + 2;
-        let next_differs = stanzas.get(i + 1).map_or(true, |(n, _)| n != name);
-        let boundary = next_differs && fnv1a(name) % CHUNK_MODULUS == 0;
+        let next_differs = stanzas.get(i + 1).is_none_or(|(n, _)| n != name);
+        let boundary = next_differs && fnv1a(name).is_multiple_of(CHUNK_MODULUS);
         if boundary || pos - start >= CHUNK_MAX || i + 1 == stanzas.len() {
             ranges.push(start..pos);
             start = pos;

@@ -63,14 +63,17 @@ pub enum RepoError {
     #[error("signing key `{}` has fingerprint {found}, but this repository is signed by {expected}", path.display())]
     WrongKey { path: PathBuf, expected: String, found: String },
 
-    #[error("gpg failed to {step}: {message}")]
-    Gpg { step: &'static str, message: String },
+    #[error("signing key `{}`: {reason}", path.display())]
+    SigningKey { path: PathBuf, reason: String },
+
+    #[error("cannot {step}: {message}")]
+    Sign { step: &'static str, message: String },
 }
 
 impl RepoError {
     pub fn exit_code(&self) -> i32 {
         match self {
-            RepoError::Fs(_) | RepoError::Gpg { .. } => EXIT_FAILURE,
+            RepoError::Fs(_) | RepoError::Sign { .. } => EXIT_FAILURE,
             RepoError::Conflict(_)
             | RepoError::PoolConflict(_)
             | RepoError::Older(_)
@@ -82,6 +85,7 @@ impl RepoError {
             | RepoError::ConfigParse { .. }
             | RepoError::StateParse { .. }
             | RepoError::InvalidName { .. }
+            | RepoError::SigningKey { .. }
             | RepoError::Usage(_) => EXIT_INVALID,
         }
     }

@@ -224,8 +224,6 @@ pub fn fault_point(step: &str) {
     if let Ok(spec) = std::env::var("CTS_DEB_FAULT") {
         if spec.strip_prefix("after:") == Some(step) {
             eprintln!("cts-deb: fault injected after {step}");
-            // Unlike a real kill, leave no gpg-agent behind on the test machine.
-            super::sign::cleanup_before_exit();
             std::process::exit(86);
         }
     }

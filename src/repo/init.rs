@@ -10,7 +10,7 @@ use super::control::check_path_name;
 use super::error::{RepoError, Result};
 use super::fsio::{self, RepoLock};
 use super::publish::{self, PublishOptions};
-use super::sign::Gpg;
+use super::sign::Signer;
 use crate::fsx;
 use crate::report::Reporter;
 
@@ -110,28 +110,28 @@ pub fn init(opts: &InitOptions, reporter: &dyn Reporter) -> Result<InitReport> {
                         path.display()
                     )));
                 }
-                let gpg = Gpg::generate(&format!("{} archive signing key", config.label))?;
-                fsio::replace_with_mode(path, &gpg.export_secret()?, 0o600)?;
-                register_key(&layout, &mut config, &gpg)?;
+                let signer = Signer::generate(&format!("{} archive signing key", config.label))?;
+                fsio::replace_with_mode(path, &signer.export_secret()?, 0o600)?;
+                register_key(&layout, &mut config, &signer)?;
                 reporter.info(&format!(
                     "generated Ed25519 key {} into {}",
-                    gpg.fingerprint(),
+                    signer.fingerprint(),
                     path.display()
                 ));
                 Some(path.clone())
             }
             (None, Some(path)) => {
-                let gpg = Gpg::with_key(path)?;
+                let signer = Signer::load(path)?;
                 if let Some(expected) = &config.signing_key {
-                    if !expected.eq_ignore_ascii_case(gpg.fingerprint()) {
+                    if !expected.eq_ignore_ascii_case(signer.fingerprint()) {
                         return Err(RepoError::WrongKey {
                             path: path.clone(),
                             expected: expected.clone(),
-                            found: gpg.fingerprint().to_string(),
+                            found: signer.fingerprint().to_string(),
                         });
                     }
                 }
-                register_key(&layout, &mut config, &gpg)?;
+                register_key(&layout, &mut config, &signer)?;
                 Some(path.clone())
             }
             (None, None) => None,
@@ -169,10 +169,10 @@ pub fn init(opts: &InitOptions, reporter: &dyn Reporter) -> Result<InitReport> {
     })
 }
 
-fn register_key(layout: &Layout, config: &mut RepoConfig, gpg: &Gpg) -> Result<()> {
-    let public = gpg.export_public()?;
+fn register_key(layout: &Layout, config: &mut RepoConfig, signer: &Signer) -> Result<()> {
+    let public = signer.export_public()?;
     fsio::replace(&layout.public_key(), public.as_bytes())?;
-    config.signing_key = Some(gpg.fingerprint().to_string());
+    config.signing_key = Some(signer.fingerprint().to_string());
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use super::debfile::DebFile;
 use super::error::{RepoError, Result};
 use super::fsio::{self, fault_point, RepoLock};
 use super::release;
-use super::sign::Gpg;
+use super::sign::Signer;
 use crate::fsx;
 use crate::report::Reporter;
 use crate::version::Version;
@@ -177,31 +177,6 @@ fn hash_variants(variants: &[(&str, &[u8]); 3]) -> Vec<IndexHashes> {
         .collect()
 }
 
-/// The signing key being imported on a background thread. Dropping it waits for the thread,
-/// so the temporary gpg home and its agent are always cleaned up, also on refusals.
-struct BackgroundGpg(Option<std::thread::JoinHandle<Result<Gpg>>>);
-
-impl BackgroundGpg {
-    fn start(key: Option<&Path>) -> BackgroundGpg {
-        BackgroundGpg(key.map(|k| {
-            let k = k.to_path_buf();
-            std::thread::spawn(move || Gpg::with_key(&k))
-        }))
-    }
-
-    fn take(&mut self) -> Option<Result<Gpg>> {
-        self.0.take().map(|h| {
-            h.join().unwrap_or_else(|_| Err(RepoError::Usage("gpg thread panicked".into())))
-        })
-    }
-}
-
-impl Drop for BackgroundGpg {
-    fn drop(&mut self) {
-        drop(self.take());
-    }
-}
-
 /// Writes new pool files (temp + rename each) on several threads: for an initial import the
 /// directory creation and file creation dominate, and they overlap well.
 fn write_pool_files(files: &[(PathBuf, &[u8])]) -> Result<()> {
@@ -300,9 +275,24 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
         ));
     }
 
+    // The key is checked (and unlocked) before any work: a wrong key or passphrase fails fast.
+    let signer = match &opts.key {
+        Some(key) => {
+            let signer = Signer::load(key)?;
+            if let Some(expected) = &config.signing_key {
+                if !expected.eq_ignore_ascii_case(signer.fingerprint()) {
+                    return Err(RepoError::WrongKey {
+                        path: key.clone(),
+                        expected: expected.clone(),
+                        found: signer.fingerprint().to_string(),
+                    });
+                }
+            }
+            Some(signer)
+        }
+        None => None,
+    };
     fault_point("loaded");
-    // Importing the key (and starting gpg's agent) overlaps with reading and indexing.
-    let mut pending_gpg = BackgroundGpg::start(opts.key.as_deref());
     let inputs = read_debs(&opts.debs, &layout, &opts.component)?;
     let (debs, pool_stats): (Vec<DebFile>, Vec<Option<PoolStat>>) =
         inputs.into_iter().map(|i| (i.deb, i.pool)).unzip();
@@ -449,26 +439,11 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
 
     // 3. Release and its signatures, in memory.
     let release_text = release::render(&config, &opts.suite, &suite_config, now, &indices);
-    let (inrelease, release_gpg) = match &opts.key {
-        Some(key) => {
-            let gpg = pending_gpg
-                .take()
-                .ok_or_else(|| RepoError::Usage("signing key was not loaded".into()))??;
-            if let Some(expected) = &config.signing_key {
-                if !expected.eq_ignore_ascii_case(gpg.fingerprint()) {
-                    return Err(RepoError::WrongKey {
-                        path: key.clone(),
-                        expected: expected.clone(),
-                        found: gpg.fingerprint().to_string(),
-                    });
-                }
-            }
-            // One after the other: two gpg processes signing through the same agent at once
-            // fail now and then ("Unmatched parentheses in S-expression").
-            let clear = gpg.clearsign(release_text.as_bytes())?;
-            let detached = gpg.detach_sign(release_text.as_bytes());
-            (Some(clear), Some(detached?))
-        }
+    let (inrelease, release_gpg) = match &signer {
+        Some(signer) => (
+            Some(signer.clearsign(&release_text)?),
+            Some(signer.detach_sign(release_text.as_bytes())?),
+        ),
         None => (None, None),
     };
     fault_point("signed");

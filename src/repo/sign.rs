@@ -1,257 +1,311 @@
-//! OpenPGP signing through `gpg`, isolated per invocation.
+//! OpenPGP signing in this process, with rpgp (the `pgp` crate): no gpg, no agent, no TTY and
+//! no temporary keyring home.
 //!
-//! Every [`Gpg`] is a private, temporary `GNUPGHOME` (mode 0700) into which the key file is
-//! imported; nothing touches the user's keyring. gpg always runs with `--batch --no-tty
-//! --pinentry-mode loopback` (a passphrase comes only from the file named by
-//! `CTS_DEB_GPG_PASSPHRASE_FILE`) and signs with `--digest-algo SHA512`. gpg 2 needs its agent
-//! for secret-key operations: `gpgconf --launch gpg-agent` starts exactly one in the temporary
-//! home and every gpg runs with `--no-autostart`; dropping the [`Gpg`] runs
-//! `gpgconf --homedir <home> --kill all` and deletes the home, so no agent is left running.
-//! Why gpg rather than a native OpenPGP library: see `docs/publish.md`.
+//! A [`Signer`] holds one secret key, read from an armored or binary key file (as
+//! `gpg --export-secret-keys` writes it, or as [`Signer::generate`] makes it) and unlocked once
+//! with the passphrase from the file named by `CTS_DEB_GPG_PASSPHRASE_FILE`, if the key has one.
+//! It signs with the newest signing subkey, else with the primary key, as gpg chooses, and only
+//! with keys apt's verifiers accept: Ed25519 (OpenPGP v4, the form gpgv 2.2 reads) or RSA of at
+//! least 3072 bits; every signature uses SHA-512. Why native and not gpg: `docs/publish.md`.
 
-use std::ffi::OsStr;
-use std::io::Write;
-use std::path::Path;
-use std::process::{Command, Stdio};
+use std::path::{Path, PathBuf};
+
+use pgp::composed::{
+    ArmorOptions, CleartextSignedMessage, Deserializable, DetachedSignature, KeyType,
+    SecretKeyParamsBuilder, SignedPublicKey, SignedSecretKey,
+};
+use pgp::crypto::hash::HashAlgorithm;
+use pgp::packet::{SignatureConfig, SignatureType, Subpacket, SubpacketData};
+use pgp::ser::Serialize;
+use pgp::types::{
+    EddsaLegacyPublicParams, KeyDetails, KeyVersion, Password, PublicParams, SigningKey, Timestamp,
+};
 
 use super::error::{RepoError, Result};
+use crate::fsx;
 
-/// Environment variable naming a file that holds the signing key's passphrase.
+/// Environment variable naming a file whose first line is the signing key's passphrase.
 pub const PASSPHRASE_ENV: &str = "CTS_DEB_GPG_PASSPHRASE_FILE";
 
-/// A temporary gpg home holding exactly one secret key.
+/// The digest of every signature.
+const DIGEST: HashAlgorithm = HashAlgorithm::Sha512;
+
+/// Smallest RSA modulus accepted (apt-repository.md §4).
+const MIN_RSA_BITS: usize = 3072;
+
+/// One secret key, unlocked, ready to sign.
 #[derive(Debug)]
-pub struct Gpg {
-    home: tempfile::TempDir,
+pub struct Signer {
+    key: SignedSecretKey,
+    signing: SigningPart,
     fingerprint: String,
 }
 
-/// Homes alive in this process, so that an injected fault (which exits without running
-/// destructors) can still stop their agents: see [`cleanup_before_exit`].
-static LIVE_HOMES: std::sync::Mutex<Vec<std::path::PathBuf>> = std::sync::Mutex::new(Vec::new());
-
-fn kill_agent(home: &Path) {
-    let _ = Command::new("gpgconf")
-        .arg("--homedir")
-        .arg(home)
-        .args(["--kill", "all"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+/// Which part of the key makes signatures: the primary key, or the subkey at this index.
+#[derive(Debug, Clone, Copy)]
+enum SigningPart {
+    Primary,
+    Subkey(usize),
 }
 
-/// Number of gpg set-ups (home, agent, key import) in progress, e.g. on the background thread
-/// of a publish, so that [`cleanup_before_exit`] can wait for them.
-static BUSY: (std::sync::Mutex<usize>, std::sync::Condvar) =
-    (std::sync::Mutex::new(0), std::sync::Condvar::new());
+fn key_error(path: &Path, reason: impl Into<String>) -> RepoError {
+    RepoError::SigningKey { path: path.to_path_buf(), reason: reason.into() }
+}
 
-struct BusyGuard;
+fn sign_error(step: &'static str, err: impl std::fmt::Display) -> RepoError {
+    RepoError::Sign { step, message: err.to_string() }
+}
 
-impl BusyGuard {
-    fn new() -> BusyGuard {
-        if let Ok(mut n) = BUSY.0.lock() {
-            *n += 1;
+/// The passphrase: the first line of the file named by [`PASSPHRASE_ENV`], else empty.
+fn passphrase() -> Result<(Password, Option<PathBuf>)> {
+    match std::env::var_os(PASSPHRASE_ENV) {
+        Some(file) => {
+            let file = PathBuf::from(file);
+            let text = fsx::read(&file)?;
+            let line = text.split(|b| *b == b'\n').next().unwrap_or_default();
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            Ok((Password::from(line), Some(file)))
         }
-        BusyGuard
+        None => Ok((Password::empty(), None)),
     }
 }
 
-impl Drop for BusyGuard {
-    fn drop(&mut self) {
-        if let Ok(mut n) = BUSY.0.lock() {
-            *n = n.saturating_sub(1);
+/// Refuses keys that apt (gpgv 2.2 in Debian 12, sqv later) cannot verify or that are weak.
+fn check_algorithm(path: &Path, key: &impl SigningKey) -> std::result::Result<(), RepoError> {
+    if key.version() != KeyVersion::V4 {
+        return Err(key_error(
+            path,
+            format!(
+                "{:?} keys are not supported: gpgv in Debian 12 reads OpenPGP v4 keys only",
+                key.version()
+            ),
+        ));
+    }
+    match key.public_params() {
+        PublicParams::EdDSALegacy(EddsaLegacyPublicParams::Ed25519 { .. }) => Ok(()),
+        PublicParams::RSA(rsa) => {
+            // The modulus is the first MPI, which starts with its length in bits.
+            let mpis = rsa.to_bytes().unwrap_or_default();
+            let bits = mpis.get(..2).map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
+            if bits >= MIN_RSA_BITS {
+                Ok(())
+            } else {
+                Err(key_error(
+                    path,
+                    format!("RSA key of {bits} bits is too weak: use Ed25519 or RSA of at least {MIN_RSA_BITS} bits"),
+                ))
+            }
         }
-        BUSY.1.notify_all();
+        _ => Err(key_error(
+            path,
+            format!(
+                "{:?} keys are not supported: use Ed25519 or RSA of at least {MIN_RSA_BITS} bits",
+                key.algorithm()
+            ),
+        )),
     }
 }
 
-/// Stops the agents of every live home and removes the homes; for `fault_point` only. Waits
-/// (up to 30 s) for set-ups in progress first, or their gpg would start an agent after this.
-pub fn cleanup_before_exit() {
-    if let Ok(n) = BUSY.0.lock() {
-        let _ = BUSY.1.wait_timeout_while(n, std::time::Duration::from_secs(30), |n| *n > 0);
+/// gpg's choice of signing key: the newest subkey whose binding allows signing, else the
+/// primary key if its self-signatures allow signing (or say nothing about it).
+fn signing_part(key: &SignedSecretKey) -> Option<SigningPart> {
+    let subkey = key
+        .secret_subkeys
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.signatures.iter().any(|sig| sig.key_flags().sign()))
+        .max_by_key(|(_, s)| s.key.created_at())
+        .map(|(i, _)| SigningPart::Subkey(i));
+    if subkey.is_some() {
+        return subkey;
     }
-    let homes = LIVE_HOMES.lock().map(|mut h| std::mem::take(&mut *h)).unwrap_or_default();
-    for home in homes {
-        kill_agent(&home);
-        let _ = std::fs::remove_dir_all(&home);
-    }
+    let self_sigs: Vec<_> = key
+        .details
+        .direct_signatures
+        .iter()
+        .chain(key.details.users.iter().flat_map(|u| u.signatures.iter()))
+        .collect();
+    let flagged: Vec<_> =
+        self_sigs.iter().filter(|s| s.key_flags() != Default::default()).collect();
+    (flagged.is_empty() || flagged.iter().any(|s| s.key_flags().sign()))
+        .then_some(SigningPart::Primary)
 }
 
-fn gpg_error(step: &'static str, message: impl Into<String>) -> RepoError {
-    RepoError::Gpg { step, message: message.into() }
-}
-
-impl Gpg {
-    fn new_home() -> Result<tempfile::TempDir> {
-        // Short path under the temp dir: gpg-agent's socket path must stay below 108 bytes.
-        let home = tempfile::Builder::new()
-            .prefix("cts-gpg.")
-            .tempdir()
-            .map_err(|e| gpg_error("create a temporary GNUPGHOME", e.to_string()))?;
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::Permissions::from_mode(0o700);
-            std::fs::set_permissions(home.path(), mode)
-                .map_err(|e| crate::fsx::FsError::new("set the mode of", home.path(), e))?;
-        }
-        if let Ok(mut live) = LIVE_HOMES.lock() {
-            live.push(home.path().to_path_buf());
-        }
-        // Start the agent now, synchronously, and run every gpg with --no-autostart: then the
-        // one agent of this home is the one `Drop` stops. (A gpg that autostarts the agent
-        // returns before the agent is listening, and a kill sent then is lost.)
-        let out = Command::new("gpgconf")
-            .arg("--homedir")
-            .arg(home.path())
-            .args(["--launch", "gpg-agent"])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| gpg_error("start gpg-agent", format!("cannot run gpgconf: {e}")))?;
-        if !out.status.success() {
-            kill_agent(home.path());
-            return Err(gpg_error(
-                "start gpg-agent",
-                String::from_utf8_lossy(&out.stderr).trim().to_string(),
-            ));
-        }
-        Ok(home)
-    }
-
-    /// Imports the armored or binary secret key in `key_file` into a fresh home.
-    pub fn with_key(key_file: &Path) -> Result<Gpg> {
-        let _busy = BusyGuard::new();
+impl Signer {
+    /// Reads, checks and unlocks the secret key in `key_file`.
+    pub fn load(key_file: &Path) -> Result<Signer> {
         if !key_file.is_file() {
             return Err(RepoError::Usage(format!(
                 "signing key file `{}` does not exist",
                 key_file.display()
             )));
         }
-        let home = Gpg::new_home()?;
-        let mut gpg = Gpg { home, fingerprint: String::new() };
-        gpg.run("import the signing key", &[OsStr::new("--import"), key_file.as_os_str()], None)?;
-        gpg.fingerprint = gpg.secret_fingerprint()?.ok_or_else(|| {
-            gpg_error("find a secret key", format!("`{}` holds no secret key", key_file.display()))
+        let bytes = fsx::read(key_file)?;
+        let parsed = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
+            SignedSecretKey::from_armor_single(&bytes[..]).map(|(k, _)| k)
+        } else {
+            SignedSecretKey::from_bytes(&bytes[..])
+        };
+        let mut key = parsed.map_err(|e| {
+            key_error(key_file, format!("no OpenPGP secret key could be read: {e}"))
         })?;
-        Ok(gpg)
+        let signing = signing_part(&key)
+            .ok_or_else(|| key_error(key_file, "the key has no part that may sign"))?;
+        let (password, passphrase_file) = passphrase()?;
+        let unlocked = match signing {
+            SigningPart::Primary => {
+                check_algorithm(key_file, &key.primary_key)?;
+                key.primary_key.remove_password(&password)
+            }
+            SigningPart::Subkey(i) => {
+                check_algorithm(key_file, &key.secret_subkeys[i].key)?;
+                key.secret_subkeys[i].key.remove_password(&password)
+            }
+        };
+        unlocked.map_err(|e| {
+            let hint = match passphrase_file {
+                Some(f) => format!("the passphrase in `{}` does not unlock it", f.display()),
+                None => format!(
+                    "it is protected by a passphrase: name a file holding it in {PASSPHRASE_ENV}"
+                ),
+            };
+            key_error(key_file, format!("cannot unlock the key ({e}): {hint}"))
+        })?;
+        let fingerprint = format!("{:X}", key.primary_key.fingerprint());
+        Ok(Signer { key, signing, fingerprint })
     }
 
-    /// Generates an Ed25519 signing-only key (no expiry, no passphrase) for `uid`.
-    pub fn generate(uid: &str) -> Result<Gpg> {
-        let _busy = BusyGuard::new();
-        let home = Gpg::new_home()?;
-        let mut gpg = Gpg { home, fingerprint: String::new() };
-        gpg.run(
-            "generate an Ed25519 key",
-            &["--quick-gen-key", uid, "ed25519", "sign", "never"],
-            None,
-        )?;
-        gpg.fingerprint = gpg
-            .secret_fingerprint()?
-            .ok_or_else(|| gpg_error("generate an Ed25519 key", "no key after generation"))?;
-        Ok(gpg)
+    /// Generates an Ed25519 key (v4, sign and certify, no expiry, no passphrase) for `uid`.
+    pub fn generate(uid: &str) -> Result<Signer> {
+        let params = SecretKeyParamsBuilder::default()
+            .key_type(KeyType::Ed25519Legacy)
+            .can_certify(true)
+            .can_sign(true)
+            .primary_user_id(uid.to_string())
+            .build()
+            .map_err(|e| sign_error("generate an Ed25519 key", e))?;
+        let key = params
+            .generate(rand::thread_rng())
+            .map_err(|e| sign_error("generate an Ed25519 key", e))?;
+        let fingerprint = format!("{:X}", key.primary_key.fingerprint());
+        Ok(Signer { key, signing: SigningPart::Primary, fingerprint })
     }
 
+    /// The primary key's fingerprint, upper-case hex as gpg prints it.
     pub fn fingerprint(&self) -> &str {
         &self.fingerprint
     }
 
-    /// `InRelease`: the clear-signed text.
-    pub fn clearsign(&self, data: &[u8]) -> Result<Vec<u8>> {
-        let fpr = self.fingerprint.clone();
-        self.run("clear-sign Release", &["--local-user", fpr.as_str(), "--clearsign"], Some(data))
+    fn with_signing_key<T>(&self, work: impl FnOnce(&dyn SigningKey) -> T) -> T {
+        match self.signing {
+            SigningPart::Primary => work(&self.key.primary_key),
+            SigningPart::Subkey(i) => work(&self.key.secret_subkeys[i].key),
+        }
     }
 
-    /// `Release.gpg`: an armored detached signature.
+    /// `InRelease`: `text` clear-signed (a text signature over its lines without the final
+    /// line break, which the cleartext framework does not sign).
+    pub fn clearsign(&self, text: &str) -> Result<Vec<u8>> {
+        let body = text.strip_suffix('\n').unwrap_or(text);
+        if body.lines().any(|l| l.ends_with([' ', '\t'])) {
+            // Verifiers strip trailing blanks before hashing; Release never has any.
+            return Err(sign_error("clear-sign Release", "a line ends in white space"));
+        }
+        self.with_signing_key(|key| {
+            let mut config = SignatureConfig::v4(SignatureType::Text, key.algorithm(), DIGEST);
+            config.hashed_subpackets = vec![
+                Subpacket::regular(SubpacketData::SignatureCreationTime(Timestamp::now()))?,
+                Subpacket::regular(SubpacketData::IssuerFingerprint(key.fingerprint()))?,
+            ];
+            config.unhashed_subpackets =
+                vec![Subpacket::regular(SubpacketData::IssuerKeyId(key.legacy_key_id()))?];
+            CleartextSignedMessage::new(body, config, &Box::new(key), &Password::empty())?
+                .to_armored_bytes(ArmorOptions::default())
+        })
+        .map_err(|e| sign_error("clear-sign Release", e))
+    }
+
+    /// `Release.gpg`: an armored detached binary signature over `data`.
     pub fn detach_sign(&self, data: &[u8]) -> Result<Vec<u8>> {
-        let fpr = self.fingerprint.clone();
-        self.run(
-            "sign Release",
-            &["--local-user", fpr.as_str(), "--armor", "--detach-sign"],
-            Some(data),
-        )
+        self.with_signing_key(|key| {
+            DetachedSignature::sign_binary_data(
+                rand::thread_rng(),
+                &Box::new(key),
+                &Password::empty(),
+                DIGEST,
+                data,
+            )?
+            .to_armored_bytes(ArmorOptions::default())
+        })
+        .map_err(|e| sign_error("sign Release", e))
     }
 
-    /// The armored public key.
+    /// The armored public key (certificate).
     pub fn export_public(&self) -> Result<String> {
-        let fpr = self.fingerprint.clone();
-        let out =
-            self.run("export the public key", &["--armor", "--export", fpr.as_str()], None)?;
-        String::from_utf8(out).map_err(|_| gpg_error("export the public key", "not UTF-8"))
+        SignedPublicKey::from(self.key.clone())
+            .to_armored_string(ArmorOptions::default())
+            .map_err(|e| sign_error("export the public key", e))
     }
 
-    /// The armored secret key.
+    /// The armored secret key, as loaded or generated (a loaded key keeps its passphrase only
+    /// in the file it came from: this is the unlocked form, for a freshly generated key).
     pub fn export_secret(&self) -> Result<Vec<u8>> {
-        let fpr = self.fingerprint.clone();
-        self.run("export the secret key", &["--armor", "--export-secret-keys", fpr.as_str()], None)
+        self.key
+            .to_armored_bytes(ArmorOptions::default())
+            .map_err(|e| sign_error("export the secret key", e))
     }
 
-    fn secret_fingerprint(&self) -> Result<Option<String>> {
-        let out = self.run("list secret keys", &["--with-colons", "--list-secret-keys"], None)?;
-        let text = String::from_utf8_lossy(&out);
-        let mut after_sec = false;
-        for line in text.lines() {
-            let fields: Vec<&str> = line.split(':').collect();
-            match fields.first() {
-                Some(&"sec") => after_sec = true,
-                Some(&"fpr") if after_sec => return Ok(fields.get(9).map(|s| s.to_string())),
-                _ => {}
-            }
-        }
-        Ok(None)
-    }
-
-    fn run<S: AsRef<OsStr>>(
-        &self,
-        step: &'static str,
-        args: &[S],
-        stdin: Option<&[u8]>,
-    ) -> Result<Vec<u8>> {
-        let mut cmd = Command::new("gpg");
-        cmd.arg("--homedir")
-            .arg(self.home.path())
-            .args(["--batch", "--no-tty", "--no-autostart", "--quiet", "--no-greeting"])
-            .arg("--pinentry-mode")
-            .arg("loopback")
-            .args(["--digest-algo", "SHA512", "--cert-digest-algo", "SHA512"]);
-        match std::env::var_os(PASSPHRASE_ENV) {
-            Some(file) => cmd.arg("--passphrase-file").arg(file),
-            None => cmd.args(["--passphrase", ""]),
-        };
-        cmd.args(args)
-            .env("GNUPGHOME", self.home.path())
-            .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = cmd.spawn().map_err(|e| gpg_error(step, format!("cannot run gpg: {e}")))?;
-        let writer = match (stdin, child.stdin.take()) {
-            (Some(data), Some(mut pipe)) => {
-                let data = data.to_vec();
-                Some(std::thread::spawn(move || pipe.write_all(&data)))
-            }
-            _ => None,
-        };
-        let out = child.wait_with_output().map_err(|e| gpg_error(step, e.to_string()))?;
-        if let Some(w) = writer {
-            // A failed write shows up as a gpg failure below.
-            let _ = w.join();
-        }
-        if !out.status.success() {
-            return Err(gpg_error(
-                step,
-                format!("{} ({})", String::from_utf8_lossy(&out.stderr).trim(), out.status),
-            ));
-        }
-        Ok(out.stdout)
+    /// The binary public key, for tests that build a keyring.
+    #[cfg(test)]
+    fn public_bytes(&self) -> Vec<u8> {
+        SignedPublicKey::from(self.key.clone()).to_bytes().unwrap_or_default()
     }
 }
 
-impl Drop for Gpg {
-    fn drop(&mut self) {
-        // Stop the agent this home started; the TempDir then removes the home.
-        kill_agent(self.home.path());
-        if let Ok(mut live) = LIVE_HOMES.lock() {
-            live.retain(|h| h != self.home.path());
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gpgv(keyring: &[u8], files: &[&Path]) -> std::process::Output {
+        let dir = tempfile::tempdir().unwrap();
+        let ring = dir.path().join("ring.gpg");
+        std::fs::write(&ring, keyring).unwrap();
+        std::process::Command::new("gpgv").arg("--keyring").arg(&ring).args(files).output().unwrap()
+    }
+
+    #[test]
+    fn generated_key_signs_what_gpgv_accepts() {
+        if std::process::Command::new("gpgv").arg("--version").output().is_err() {
+            eprintln!("gpgv not installed: skipped");
+            return;
         }
+        let signer = Signer::generate("test key <t@cts.invalid>").unwrap();
+        assert_eq!(signer.fingerprint().len(), 40);
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Origin: T\nLabel: T\nSuite: s\n";
+        let release = dir.path().join("Release");
+        std::fs::write(&release, text).unwrap();
+        let sig = dir.path().join("Release.gpg");
+        std::fs::write(&sig, signer.detach_sign(text.as_bytes()).unwrap()).unwrap();
+        let inrelease = dir.path().join("InRelease");
+        let clear = signer.clearsign(text).unwrap();
+        std::fs::write(&inrelease, &clear).unwrap();
+        let ring = signer.public_bytes();
+        let out = gpgv(&ring, &[&sig, &release]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = gpgv(&ring, &[&inrelease]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let clear = String::from_utf8(clear).unwrap();
+        assert!(clear.starts_with("-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA512\n\n"));
+        assert!(clear.contains("\nSuite: s\n-----BEGIN PGP SIGNATURE-----\n"), "{clear}");
+        // A changed byte is caught.
+        std::fs::write(&release, "Origin: X\nLabel: T\nSuite: s\n").unwrap();
+        assert!(!gpgv(&ring, &[&sig, &release]).status.success());
+    }
+
+    #[test]
+    fn trailing_white_space_is_refused() {
+        let signer = Signer::generate("t <t@cts.invalid>").unwrap();
+        assert!(signer.clearsign("Origin: T \n").is_err());
     }
 }

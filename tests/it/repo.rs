@@ -88,19 +88,17 @@ impl Repo {
         std::fs::create_dir_all(&d).unwrap();
         d
     }
-    /// TMPDIR of every cts-deb run in this repository's tests: where gpg homes are created.
+    /// TMPDIR of every cts-deb run in this repository's tests.
     fn tmpdir(&self) -> PathBuf {
         let d = self.tmp.path().join("tmp");
         std::fs::create_dir_all(&d).unwrap();
         d
     }
-    /// No temporary gpg home and no gpg-agent left behind by our runs.
-    fn assert_no_gpg_leftovers(&self) {
-        let tmp = self.tmpdir();
-        let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().map(|e| e.unwrap().path()).collect();
+    /// Nothing left behind in TMPDIR by our runs.
+    fn assert_no_temp_leftovers(&self) {
+        let left: Vec<_> =
+            std::fs::read_dir(self.tmpdir()).unwrap().map(|e| e.unwrap().path()).collect();
         assert!(left.is_empty(), "left in TMPDIR: {left:?}");
-        let agents = Command::new("pgrep").arg("-af").arg(tmp.as_os_str()).output().unwrap();
-        assert!(agents.stdout.is_empty(), "{}", String::from_utf8_lossy(&agents.stdout));
     }
     fn publish(&self, debs: &[&Path], extra: &[&str]) -> crate::Run {
         self.cmd()
@@ -111,7 +109,7 @@ impl Repo {
             .args(debs)
             .run()
     }
-    /// cts-deb with TMPDIR inside this test's directory (see `assert_no_gpg_leftovers`).
+    /// cts-deb with TMPDIR inside this test's directory (see `assert_no_temp_leftovers`).
     fn cmd(&self) -> Test {
         Test::new().env("TMPDIR", self.tmpdir())
     }
@@ -336,7 +334,7 @@ fn init_writes_config_key_and_a_valid_empty_repository() {
         repo.root().join("archive-key.asc").display()
     ));
     assert!(listing.contains(":ed25519:"), "{listing}");
-    repo.assert_no_gpg_leftovers();
+    repo.assert_no_temp_leftovers();
 }
 
 #[test]
@@ -385,7 +383,7 @@ fn identical_republish_is_a_no_op() {
     assert_eq!(run.success(), "pool/main/c/cts-server/cts-server_1.0-1_amd64.deb\n");
     assert!(run.stderr().contains("unchanged"), "{}", run.stderr());
     assert_eq!(tree(&repo.root()), before, "repository changed");
-    repo.assert_no_gpg_leftovers();
+    repo.assert_no_temp_leftovers();
 }
 
 #[test]
@@ -441,7 +439,7 @@ fn invalid_inputs_are_refused_before_writing() {
     std::fs::write(&not_deb, "hello").unwrap();
     repo.publish(&[&not_deb], &[]).fails(3, &["not.deb", "not a valid .deb"]);
     assert_eq!(tree(&repo.root()), before);
-    repo.assert_no_gpg_leftovers();
+    repo.assert_no_temp_leftovers();
 }
 
 #[test]
@@ -462,8 +460,157 @@ fn another_key_is_refused() {
         .args([&deb])
         .run()
         .fails(3, &["is signed: pass --key"]);
-    repo.assert_no_gpg_leftovers();
-    other.assert_no_gpg_leftovers();
+    repo.assert_no_temp_leftovers();
+    other.assert_no_temp_leftovers();
+}
+
+/// A gpg home in a temp dir; `gpg(args)` runs gpg there in batch mode and returns stdout.
+struct GpgHome(tempfile::TempDir);
+
+impl GpgHome {
+    fn new() -> GpgHome {
+        let dir = tempfile::Builder::new().prefix("gh").tempdir_in("/tmp").unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        GpgHome(dir)
+    }
+    fn gpg(&self, args: &str) -> String {
+        sh(&format!(
+            "gpg --homedir {} --batch --no-tty --pinentry-mode loopback {args} 2>/dev/null",
+            self.0.path().display()
+        ))
+    }
+    /// Generates a key (`quick-gen-key` arguments after the uid) and returns (fingerprint,
+    /// path of the exported armored secret key).
+    fn key(&self, uid: &str, algo_usage: &str, passphrase: &str) -> (String, PathBuf) {
+        self.gpg(&format!(
+            "--passphrase '{passphrase}' --quick-gen-key '{uid}' {algo_usage} never"
+        ));
+        let fpr = self.fingerprints(uid)[0].clone();
+        let file = self.0.path().join(format!("{fpr}.asc"));
+        self.gpg(&format!(
+            "--passphrase '{passphrase}' --armor --output {} --export-secret-keys {fpr}",
+            file.display()
+        ));
+        (fpr, file)
+    }
+    /// The primary key's fingerprint, then its subkeys'.
+    fn fingerprints(&self, uid: &str) -> Vec<String> {
+        let listing = self.gpg(&format!("--with-colons --list-secret-keys '{uid}'"));
+        listing
+            .lines()
+            .filter(|l| l.starts_with("fpr:"))
+            .map(|l| l.split(':').nth(9).unwrap().to_string())
+            .collect()
+    }
+    fn drop_agent(&self) {
+        let _ = Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(self.0.path())
+            .args(["--kill", "all"])
+            .output();
+    }
+}
+
+impl Drop for GpgHome {
+    fn drop(&mut self) {
+        self.drop_agent();
+    }
+}
+
+/// `repo init --key FILE` on a new repository; then publish one package and check it as a
+/// client would (gpgv on InRelease and on Release + Release.gpg). Returns gpgv's report.
+fn init_and_publish_with(key: &Path, env: &[(&str, &Path)]) -> (crate::Run, Option<String>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = Repo { tmp };
+    let mut init = repo
+        .cmd()
+        .args(["repo", "init", "--origin", "CTS", "--label", "CTS internal", "--suite", SUITE])
+        .args(["--codename", "bookworm-cts", "--architectures", "amd64,arm64"])
+        .arg_path("--repo", &repo.root())
+        .arg_path("--key", key);
+    for (k, v) in env {
+        init = init.env(k, v);
+    }
+    let run = init.run();
+    if run.code() != 0 {
+        return (run, None);
+    }
+    std::fs::copy(key, repo.key()).unwrap();
+    let deb = mkdeb(&repo.debs(), "cts-server", "1.0-1", "amd64", "a");
+    let mut publish = repo
+        .cmd()
+        .args(["publish", "--suite", SUITE])
+        .arg_path("--repo", &repo.root())
+        .arg_path("--key", &repo.key())
+        .args([&deb]);
+    for (k, v) in env {
+        publish = publish.env(k, v);
+    }
+    publish.run().success();
+    let seen = verify(&repo.root(), true);
+    assert!(seen["amd64"].contains(&pv("cts-server", "1.0-1")));
+    let home = tempfile::tempdir().unwrap();
+    let ring = home.path().join("ring.gpg");
+    sh(&format!(
+        "gpg --homedir {} --batch --dearmor < {} > {}",
+        home.path().display(),
+        repo.root().join("archive-key.asc").display(),
+        ring.display()
+    ));
+    let dists = repo.root().join("dists").join(SUITE);
+    let out = Command::new("gpgv")
+        .arg("--keyring")
+        .arg(&ring)
+        .arg(dists.join("Release.gpg"))
+        .arg(dists.join("Release"))
+        .output()
+        .unwrap();
+    // SHA-512 (digest algorithm 10) in the detached signature; `verify` checked InRelease's
+    // `Hash: SHA512`.
+    let sig = dists.join("Release.gpg");
+    let packets =
+        sh(&format!("gpg --homedir {} --list-packets {}", home.path().display(), sig.display()));
+    assert!(packets.contains("digest algo 10"), "{packets}");
+    repo.assert_no_temp_leftovers();
+    (run, Some(String::from_utf8_lossy(&out.stderr).into_owned()))
+}
+
+#[test]
+fn keys_made_by_gpg_sign_and_weak_or_locked_keys_are_refused() {
+    let home = GpgHome::new();
+    // RSA 3072: accepted.
+    let (fpr, rsa) = home.key("rsa3072 <r@cts.invalid>", "rsa3072 sign", "");
+    let (_, report) = init_and_publish_with(&rsa, &[]);
+    assert!(report.unwrap().contains(&format!("using RSA key {fpr}")));
+
+    // A certify-only primary key with an Ed25519 signing subkey: the subkey signs, as in gpg.
+    let uid = "sub <s@cts.invalid>";
+    home.gpg(&format!("--passphrase '' --quick-gen-key '{uid}' ed25519 cert never"));
+    let primary = home.fingerprints(uid)[0].clone();
+    home.gpg(&format!("--passphrase '' --quick-add-key {primary} ed25519 sign never"));
+    let sub = home.fingerprints(uid)[1].clone();
+    let file = home.0.path().join("sub.asc");
+    home.gpg(&format!("--armor --output {} --export-secret-keys {primary}", file.display()));
+    let (_, report) = init_and_publish_with(&file, &[]);
+    assert!(report.unwrap().contains(&format!("using EDDSA key {sub}")));
+
+    // RSA 2048 is refused before anything is written.
+    let (_, weak) = home.key("rsa2048 <w@cts.invalid>", "rsa2048 sign", "");
+    let (run, _) = init_and_publish_with(&weak, &[]);
+    run.fails(3, &["RSA key of 2048 bits is too weak"]);
+
+    // A passphrase: missing or wrong is refused naming the remedy; right one signs.
+    let (_, locked) = home.key("locked <l@cts.invalid>", "ed25519 sign", "s3cret phrase");
+    let (run, _) = init_and_publish_with(&locked, &[]);
+    run.fails(3, &["protected by a passphrase", "CTS_DEB_GPG_PASSPHRASE_FILE"]);
+    let wrong = home.0.path().join("wrong");
+    std::fs::write(&wrong, "guess\n").unwrap();
+    let (run, _) = init_and_publish_with(&locked, &[("CTS_DEB_GPG_PASSPHRASE_FILE", &wrong)]);
+    run.fails(3, &["does not unlock it"]);
+    let right = home.0.path().join("right");
+    std::fs::write(&right, "s3cret phrase\n").unwrap();
+    let (_, report) = init_and_publish_with(&locked, &[("CTS_DEB_GPG_PASSPHRASE_FILE", &right)]);
+    assert!(report.unwrap().contains("Good signature"));
 }
 
 #[test]
@@ -495,7 +642,7 @@ fn keep_last_retains_the_highest_versions_and_gc_honours_the_grace_period() {
     assert!(!pool.join("cts-server_1.0-1_amd64.deb").exists());
     assert!(tree(&repo.root().join("dists")).len() < by_hash_before);
     verify(&repo.root(), true);
-    repo.assert_no_gpg_leftovers();
+    repo.assert_no_temp_leftovers();
 }
 
 #[test]
@@ -528,7 +675,7 @@ fn two_concurrent_publishers_both_land() {
         assert!(seen["amd64"].contains(&pv("cts-worker", &format!("2.{round}"))), "{seen:?}");
         assert!(seen["arm64"].contains(&pv("cts-worker", &format!("2.{round}"))), "{seen:?}");
     }
-    repo.assert_no_gpg_leftovers();
+    repo.assert_no_temp_leftovers();
 }
 
 /// Kill points in publish order (see the `repo` module documentation).
@@ -564,7 +711,7 @@ fn a_publish_killed_at_any_step_leaves_a_valid_repository() {
             .env("CTS_DEB_FAULT", format!("after:{step}"))
             .run();
         assert_eq!(killed.code(), 86, "killed after {step}: {}", killed.stderr());
-        repo.assert_no_gpg_leftovers();
+        repo.assert_no_temp_leftovers();
         // What apt sees right after the kill: everything InRelease names exists with its hash,
         // and so does every pool file the indices name.
         let seen = verify(&repo.root(), false);
@@ -579,6 +726,6 @@ fn a_publish_killed_at_any_step_leaves_a_valid_repository() {
         // And gc afterwards keeps it valid.
         repo.gc("0s").success();
         verify(&repo.root(), true);
-        repo.assert_no_gpg_leftovers();
+        repo.assert_no_temp_leftovers();
     }
 }
