@@ -29,8 +29,8 @@ pub struct PublishArgs {
     /// Keep only the N highest versions (dpkg order) of each published package and architecture
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub keep_last: Option<u32>,
-    /// Packages to publish
-    #[arg(value_name = "FILE.deb", required = true)]
+    /// Packages to publish; a directory stands for every *.deb below it
+    #[arg(value_name = "FILE.deb|DIR", required = true)]
     pub debs: Vec<PathBuf>,
 }
 

@@ -88,18 +88,101 @@ fn sha256_if_exists(path: &Path) -> Result<Option<String>> {
     }
 }
 
-/// Reads the inputs on all cores; order is kept.
-/// Also stats each input's pool path on the same threads (see [`PoolStat`]).
-fn read_debs(paths: &[PathBuf], layout: &Layout, component: &str) -> Result<Vec<Input>> {
+/// The input files: each argument that is a directory stands for every `*.deb` below it, in
+/// path order (so a whole pool or a CI artifacts directory can be published in one go).
+fn expand_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::with_capacity(args.len());
+    for arg in args {
+        if !arg.is_dir() {
+            out.push(arg.clone());
+            continue;
+        }
+        let found = debs_below(arg)?;
+        if found.is_empty() {
+            return Err(RepoError::Usage(format!("no .deb files below `{}`", arg.display())));
+        }
+        out.extend(found);
+    }
+    Ok(out)
+}
+
+fn is_deb(path: &Path) -> bool {
+    path.extension().is_some_and(|x| x == "deb")
+}
+
+/// Every `*.deb` below `dir`, sorted by path. A pool has a directory per source package, so
+/// listing is mostly directory reads: the top levels are read here until there are enough
+/// directories to share, then the subtrees are walked on all cores.
+fn debs_below(dir: &Path) -> Result<Vec<PathBuf>> {
+    const ENOUGH: usize = 64;
+    let list_error = |path: &Path, e: std::io::Error| crate::fsx::FsError::new("list", path, e);
+    let mut files = Vec::new();
+    let mut frontier = vec![dir.to_path_buf()];
+    while !frontier.is_empty() && frontier.len() < ENOUGH {
+        let mut next = Vec::new();
+        for d in &frontier {
+            for entry in std::fs::read_dir(d).map_err(|e| list_error(d, e))? {
+                let entry = entry.map_err(|e| list_error(d, e))?;
+                let kind = entry.file_type().map_err(|e| list_error(&entry.path(), e))?;
+                if kind.is_dir() {
+                    next.push(entry.path());
+                } else if kind.is_file() && is_deb(&entry.path()) {
+                    files.push(entry.path());
+                }
+            }
+        }
+        frontier = next;
+    }
+    let walk = |dirs: &[PathBuf]| -> Result<Vec<PathBuf>> {
+        let mut found = Vec::new();
+        for d in dirs {
+            for entry in walkdir::WalkDir::new(d) {
+                let entry = entry.map_err(|e| {
+                    let path = e.path().unwrap_or(d).to_path_buf();
+                    list_error(&path, e.into())
+                })?;
+                if entry.file_type().is_file() && is_deb(entry.path()) {
+                    found.push(entry.into_path());
+                }
+            }
+        }
+        Ok(found)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
+    let per = frontier.len().div_ceil(threads).max(1);
+    let parts: Vec<Result<Vec<PathBuf>>> = std::thread::scope(|s| {
+        let handles: Vec<_> =
+            frontier.chunks(per).map(|part| s.spawn(move || walk(part))).collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(RepoError::Usage("walker panicked".into()))))
+            .collect()
+    });
+    for part in parts {
+        files.extend(part?);
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// Reads the inputs on all cores; order is kept. On the same threads, each input that looks
+/// valid is also prepared for the (serial) checks: its parsed version, pool path, what that
+/// path holds now and its database entry (see [`Prepared`]).
+fn read_debs(paths: &[PathBuf], layout: &Layout, component: &str, now: i64) -> Result<Vec<Input>> {
     let read = |p: &PathBuf| -> Result<Input> {
-        let deb = DebFile::read(p)?;
-        let pool = pool_filename(component, &deb).map(|filename| {
+        let mut deb = DebFile::read(p)?;
+        let prepared = prepare(component, &deb, now).map(|(version, filename, entry)| {
             use std::os::unix::fs::MetadataExt;
             let id =
                 std::fs::metadata(layout.root.join(&filename)).ok().map(|m| (m.dev(), m.ino()));
-            PoolStat { filename, id }
+            Prepared { version, filename, pool_id: id, entry: Some(entry) }
         });
-        Ok(Input { deb, pool })
+        if prepared.as_ref().is_some_and(|p| p.pool_id == Some(deb.file_id)) {
+            // The input is its own pool file (re-indexing the pool): never copied, so its
+            // bytes are not kept.
+            deb.bytes = Vec::new();
+        }
+        Ok(Input { deb, prepared })
     };
     let threads =
         std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
@@ -126,29 +209,51 @@ fn read_debs(paths: &[PathBuf], layout: &Layout, component: &str) -> Result<Vec<
     Ok(out)
 }
 
-/// An input file and what its pool path holds.
+/// An input file and, if its control fields allow a pool path, what was prepared for it.
 struct Input {
     deb: DebFile,
-    pool: Option<PoolStat>,
+    prepared: Option<Prepared>,
 }
 
-/// The pool path an input maps to, and the (device, inode) found there (`None`: no file).
-struct PoolStat {
+/// Work done on the reader threads for an input whose control fields look valid (every check
+/// is still made, in order, by [`check_inputs`]; this only saves it parsing and formatting).
+struct Prepared {
+    version: Version,
+    /// The pool path, and the (device, inode) found there (`None`: no file).
     filename: String,
-    id: Option<(u64, u64)>,
+    pool_id: Option<(u64, u64)>,
+    /// The database entry, taken by `check_inputs` when the input is planned.
+    entry: Option<Entry>,
+}
+
+/// Version, pool path and entry of a .deb, if its control fields allow them.
+fn prepare(component: &str, deb: &DebFile, now: i64) -> Option<(Version, String, Entry)> {
+    let package = deb.control.get("Package")?;
+    let version_text = deb.control.get("Version")?;
+    let arch = deb.control.get("Architecture")?;
+    let version = Version::parse_strict(version_text).ok()?;
+    let filename = pool_filename(component, deb, &version)?;
+    let entry = Entry::new(
+        component,
+        [package, version_text, arch],
+        &filename,
+        &deb.hashes,
+        &deb.control.render(&[]),
+        now,
+    );
+    Some((version, filename, entry))
 }
 
 /// The pool path of a .deb, if its control fields allow one (checked properly later).
-fn pool_filename(component: &str, deb: &DebFile) -> Option<String> {
+fn pool_filename(component: &str, deb: &DebFile, version: &Version) -> Option<String> {
     let package = deb.control.get("Package")?;
-    let version = Version::parse_strict(deb.control.get("Version")?).ok()?;
     let arch = deb.control.get("Architecture")?;
     let source = deb.control.get("Source").and_then(|s| s.split_whitespace().next());
     let source = source.unwrap_or(package);
     if check_package_name(source).is_err() || check_path_name("architecture", arch).is_err() {
         return None;
     }
-    Some(pool_path(component, source, package, &version, arch))
+    Some(pool_path(component, source, package, version, arch))
 }
 
 /// Hashes index variants on two threads: SHA-512 of the uncompressed Packages (the longest
@@ -293,18 +398,28 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
         None => None,
     };
     fault_point("loaded");
-    let inputs = read_debs(&opts.debs, &layout, &opts.component)?;
-    let (debs, pool_stats): (Vec<DebFile>, Vec<Option<PoolStat>>) =
-        inputs.into_iter().map(|i| (i.deb, i.pool)).unzip();
-    fault_point("read");
     let now = release::now()?;
+    let paths = expand_inputs(&opts.debs)?;
+    let inputs = read_debs(&paths, &layout, &opts.component, now.unix_timestamp())?;
+    let (debs, mut prepared): (Vec<DebFile>, Vec<Option<Prepared>>) =
+        inputs.into_iter().map(|i| (i.deb, i.prepared)).unzip();
+    fault_point("read");
     let (plan, report_rows) =
-        check_inputs(opts, &config, &layout, &db, (&debs, &pool_stats), now.unix_timestamp())?;
+        check_inputs(opts, &config, &layout, &db, (&debs, &mut prepared), now.unix_timestamp())?;
     fault_point("checked");
+
+    // What the plan touches, before its entries move into the suite.
+    let to_copy: Vec<(PathBuf, &[u8])> = plan
+        .iter()
+        .filter(|p| !p.pool_exists)
+        .map(|p| (layout.root.join(&p.entry.filename), &debs[p.deb_index].bytes[..]))
+        .collect();
+    let mut affected_entries: Vec<(String, String)> =
+        plan.iter().map(|p| (p.entry.component.clone(), p.entry.architecture.clone())).collect();
 
     // Retention over the package/architecture pairs named on the command line.
     let mut entries = std::mem::take(&mut db.entries);
-    entries.extend(plan.iter().map(|p| p.entry.clone()));
+    entries.extend(plan.into_iter().map(|p| p.entry));
     let mut removed: Vec<Entry> = Vec::new();
     if let Some(n) = opts.keep_last {
         let groups: HashSet<(&str, &str)> =
@@ -337,16 +452,11 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
         removed: removed.iter().map(|e| e.filename.clone()).collect(),
         wrote_release: false,
     };
-    if plan.is_empty() && removed.is_empty() && !dirty {
+    if affected_entries.is_empty() && removed.is_empty() && !dirty {
         return Ok(report);
     }
 
     // 1. Pool files: new paths only, so nothing apt can see changes.
-    let to_copy: Vec<(PathBuf, &[u8])> = plan
-        .iter()
-        .filter(|p| !p.pool_exists)
-        .map(|p| (layout.root.join(&p.entry.filename), &debs[p.deb_index].bytes[..]))
-        .collect();
     write_pool_files(&to_copy)?;
     // Files to make durable before the database names them.
     let mut written: Vec<PathBuf> = to_copy.iter().map(|(p, _)| p.clone()).collect();
@@ -354,17 +464,13 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
 
     // 2. Indices under by-hash/ (content-addressed, immutable).
     entries.sort_by(entry_order);
-    let affected: BTreeSet<(String, String)> = plan
-        .iter()
-        .map(|p| &p.entry)
-        .chain(removed.iter())
-        .flat_map(|e| {
-            let arches: Vec<String> = if e.architecture == "all" {
-                config.architectures.clone()
-            } else {
-                vec![e.architecture.clone()]
-            };
-            arches.into_iter().map(move |a| (e.component.clone(), a))
+    affected_entries.extend(removed.iter().map(|e| (e.component.clone(), e.architecture.clone())));
+    let affected: BTreeSet<(String, String)> = affected_entries
+        .into_iter()
+        .flat_map(|(component, arch)| {
+            let arches: Vec<String> =
+                if arch == "all" { config.architectures.clone() } else { vec![arch] };
+            arches.into_iter().map(move |a| (component.clone(), a))
         })
         .collect();
     let mut cache = ChunkCache::new(&layout.chunk_cache());
@@ -504,7 +610,17 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     fsio::sync_dir(&dists)?;
     fault_point("inrelease");
     report.wrote_release = true;
+    drop(to_copy);
+    drop_in_background((debs, prepared, db, cache));
     Ok(report)
+}
+
+/// Frees `value` on a background thread: after indexing thousands of packages, freeing their
+/// many small allocations takes tens of milliseconds that the caller need not wait for (the
+/// CLI exits right after a publish; in a longer-lived process the thread simply finishes).
+fn drop_in_background<T: Send + 'static>(value: T) {
+    // If no thread can be started, the closure (and `value` with it) is dropped right here.
+    let _ = std::thread::Builder::new().name("drop".into()).spawn(move || drop(value));
 }
 
 fn repo_relative(layout: &Layout, path: &Path) -> String {
@@ -519,7 +635,7 @@ fn check_inputs(
     config: &RepoConfig,
     layout: &Layout,
     db: &SuiteDb,
-    (debs, pool_stats): (&[DebFile], &[Option<PoolStat>]),
+    (debs, prepared): (&[DebFile], &mut [Option<Prepared>]),
     now_unix: i64,
 ) -> Result<Checked> {
     // Newest version per (package, arch) and the published entries by key, before this run.
@@ -547,8 +663,11 @@ fn check_inputs(
         let arch = required(deb, "Architecture")?;
         check_package_name(package)
             .map_err(|e| RepoError::InvalidDeb { path: deb.path.clone(), reason: e.to_string() })?;
-        let version = Version::parse_strict(version_text)
-            .map_err(|source| RepoError::InvalidVersion { path: deb.path.clone(), source })?;
+        let version = match &prepared[i] {
+            Some(p) => p.version.clone(),
+            None => Version::parse_strict(version_text)
+                .map_err(|source| RepoError::InvalidVersion { path: deb.path.clone(), source })?,
+        };
         if arch != "all" {
             check_path_name("architecture", arch)?;
             if !config.architectures.iter().any(|a| a == arch) {
@@ -571,7 +690,10 @@ fn check_inputs(
             path: deb.path.clone(),
             reason: format!("Source: {e}"),
         })?;
-        let filename = pool_path(&opts.component, source, package, &version, arch);
+        let filename = match &prepared[i] {
+            Some(p) => p.filename.clone(),
+            None => pool_path(&opts.component, source, package, &version, arch),
+        };
         let row = |outcome| Published1 {
             path: deb.path.clone(),
             filename: filename.clone(),
@@ -628,16 +750,18 @@ fn check_inputs(
                 }
             }
         }
-        let stat = pool_stats[i].as_ref().filter(|s| s.filename == filename);
+        let stat = prepared[i].as_ref().map(|p| p.pool_id);
         let pool_exists = check_pool_file(layout, &filename, deb, stat)?;
-        let entry = Entry::new(
-            &opts.component,
-            [package, version_text, arch],
-            &filename,
-            &deb.hashes,
-            &deb.control.render(&[]),
-            now_unix,
-        );
+        let entry = prepared[i].as_mut().and_then(|p| p.entry.take()).unwrap_or_else(|| {
+            Entry::new(
+                &opts.component,
+                [package, version_text, arch],
+                &filename,
+                &deb.hashes,
+                &deb.control.render(&[]),
+                now_unix,
+            )
+        });
         planned_by_key.entry((package.to_string(), arch.to_string())).or_default().push(plan.len());
         plan.push(Planned { deb_index: i, entry, version, pool_exists });
         rows.push(row(Outcome::Added));
@@ -651,12 +775,12 @@ fn check_pool_file(
     layout: &Layout,
     filename: &str,
     deb: &DebFile,
-    stat: Option<&PoolStat>,
+    stat: Option<Option<(u64, u64)>>,
 ) -> Result<bool> {
     use std::os::unix::fs::MetadataExt;
     let path = layout.root.join(filename);
     let pool_id = match stat {
-        Some(s) => s.id,
+        Some(id) => id,
         None => std::fs::metadata(&path).ok().map(|m| (m.dev(), m.ino())),
     };
     let Some(pool_id) = pool_id else {

@@ -374,6 +374,39 @@ fn publish_lists_packages_in_the_pool_layout_and_all_in_every_arch() {
 }
 
 #[test]
+fn a_directory_publishes_every_deb_below_it_and_the_pool_reindexes_as_a_no_op() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    let nested = d.join("ci/job-2");
+    std::fs::create_dir_all(&nested).unwrap();
+    mkdeb(&d, "cts-server", "1.0-1", "amd64", "a");
+    mkdeb(&nested, "cts-tools", "3.1-1", "all", "a");
+    std::fs::write(d.join("README"), "not a package").unwrap();
+    let out = repo.publish(&[&d], &[]).success();
+    // Path order: ci/job-2/cts-tools… sorts before cts-server….
+    assert_eq!(
+        out,
+        "pool/main/c/cts-tools/cts-tools_3.1-1_all.deb\n\
+         pool/main/c/cts-server/cts-server_1.0-1_amd64.deb\n"
+    );
+    let seen = verify(&repo.root(), true);
+    assert_eq!(
+        seen["amd64"],
+        BTreeSet::from([pv("cts-server", "1.0-1"), pv("cts-tools", "3.1-1")])
+    );
+    // Re-indexing the repository's own pool changes nothing.
+    let before = tree(&repo.root());
+    let out = repo.publish(&[&repo.root().join("pool")], &[]).success();
+    assert_eq!(out.lines().count(), 2, "{out}");
+    assert_eq!(tree(&repo.root()), before);
+    // A directory without packages is refused.
+    let empty = repo.tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    repo.publish(&[&empty], &[]).fails(3, &["no .deb files below"]);
+    assert_eq!(tree(&repo.root()), before);
+}
+
+#[test]
 fn identical_republish_is_a_no_op() {
     let (repo, _) = Repo::new();
     let deb = mkdeb(&repo.debs(), "cts-server", "1.0-1", "amd64", "a");
