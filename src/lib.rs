@@ -15,6 +15,7 @@ pub mod deb822;
 pub mod defaults;
 pub mod error;
 pub mod fsx;
+pub mod par;
 pub mod plan;
 pub mod render;
 pub mod repo;

@@ -183,34 +183,7 @@ fn compress_parallel(
     ranges: &[std::ops::Range<usize>],
     text: &[u8],
 ) -> Vec<Piece> {
-    let threads =
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(which.len()).max(1);
-    if threads == 1 {
-        return which.iter().map(|&i| make_piece(&text[ranges[i].clone()])).collect();
-    }
-    let mut out: Vec<Option<Piece>> = vec![None; which.len()];
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                s.spawn(move || {
-                    (t..which.len())
-                        .step_by(threads)
-                        .map(|k| (k, make_piece(&text[ranges[which[k]].clone()])))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        for h in handles {
-            for (k, p) in h.join().unwrap_or_default() {
-                out[k] = Some(p);
-            }
-        }
-    });
-    // A thread that panicked leaves holes: compress those here.
-    out.into_iter()
-        .enumerate()
-        .map(|(k, p)| p.unwrap_or_else(|| make_piece(&text[ranges[which[k]].clone()])))
-        .collect()
+    crate::par::map(which, 1, |&i| make_piece(&text[ranges[i].clone()]))
 }
 
 fn make_piece(data: &[u8]) -> Piece {

@@ -188,29 +188,13 @@ impl SuiteDb {
             )));
         }
         let blocks: Vec<&str> = rest.split("\n\n").filter(|b| !b.trim().is_empty()).collect();
-        let parse = |part: &[&str]| -> Result<Vec<Entry>> {
-            part.iter().map(|b| Entry::parse(b.trim_start_matches('\n')).map_err(bad)).collect()
-        };
         // A suite of thousands of packages is parsed on all cores (this is most of the fixed
         // cost of publishing one more package).
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        if threads == 1 || blocks.len() < 2048 {
-            return Ok(SuiteDb { meta, entries: parse(&blocks)? });
-        }
-        let per = blocks.len().div_ceil(threads);
-        let parts: Vec<Result<Vec<Entry>>> = std::thread::scope(|s| {
-            let handles: Vec<_> = blocks.chunks(per).map(|c| s.spawn(move || parse(c))).collect();
-            // A thread that panicked has its part parsed again here.
-            handles
-                .into_iter()
-                .zip(blocks.chunks(per))
-                .map(|(h, c)| h.join().unwrap_or_else(|_| parse(c)))
-                .collect()
-        });
-        let mut entries = Vec::with_capacity(blocks.len());
-        for part in parts {
-            entries.extend(part?);
-        }
+        let entries = crate::par::map(&blocks, 512, |b| {
+            Entry::parse(b.trim_start_matches('\n')).map_err(bad)
+        })
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
         Ok(SuiteDb { meta, entries })
     }
 

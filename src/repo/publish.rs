@@ -133,32 +133,23 @@ fn debs_below(dir: &Path) -> Result<Vec<PathBuf>> {
         }
         frontier = next;
     }
-    let walk = |dirs: &[PathBuf]| -> Result<Vec<PathBuf>> {
-        let mut found = Vec::new();
-        for d in dirs {
-            for entry in walkdir::WalkDir::new(d) {
-                let entry = entry.map_err(|e| {
-                    let path = e.path().unwrap_or(d).to_path_buf();
-                    list_error(&path, e.into())
-                })?;
-                if entry.file_type().is_file() && is_deb(entry.path()) {
-                    found.push(entry.into_path());
-                }
+    // Each subtree: plain read_dir recursion (d_type, no stat per entry).
+    fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let kind = entry.file_type()?;
+            if kind.is_dir() {
+                walk(&entry.path(), found)?;
+            } else if kind.is_file() && is_deb(&entry.path()) {
+                found.push(entry.path());
             }
         }
-        Ok(found)
-    };
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).max(1);
-    let per = frontier.len().div_ceil(threads).max(1);
-    let parts: Vec<Result<Vec<PathBuf>>> = std::thread::scope(|s| {
-        let handles: Vec<_> =
-            frontier.chunks(per).map(|part| s.spawn(move || walk(part))).collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(RepoError::Usage("walker panicked".into()))))
-            .collect()
-    });
-    for part in parts {
+        Ok(())
+    }
+    for part in crate::par::map(&frontier, 8, |d| {
+        let mut found = Vec::new();
+        walk(d, &mut found).map(|()| found).map_err(|e| list_error(d, e))
+    }) {
         files.extend(part?);
     }
     files.sort();
@@ -173,8 +164,13 @@ fn read_debs(paths: &[PathBuf], layout: &Layout, component: &str, now: i64) -> R
         let mut deb = DebFile::read(p)?;
         let prepared = prepare(component, &deb, now).map(|(version, filename, entry)| {
             use std::os::unix::fs::MetadataExt;
-            let id =
-                std::fs::metadata(layout.root.join(&filename)).ok().map(|m| (m.dev(), m.ino()));
+            let pool = layout.root.join(&filename);
+            let id = if same_path(&pool, p) {
+                // Re-indexing the pool: the input is the pool file, no need to look.
+                Some(deb.file_id)
+            } else {
+                std::fs::metadata(&pool).ok().map(|m| (m.dev(), m.ino()))
+            };
             Prepared { version, filename, pool_id: id, entry: Some(entry) }
         });
         if prepared.as_ref().is_some_and(|p| p.pool_id == Some(deb.file_id)) {
@@ -184,29 +180,13 @@ fn read_debs(paths: &[PathBuf], layout: &Layout, component: &str, now: i64) -> R
         }
         Ok(Input { deb, prepared })
     };
-    let threads =
-        std::thread::available_parallelism().map_or(1, |n| n.get()).min(paths.len()).max(1);
-    if threads == 1 || paths.len() < 8 {
-        return paths.iter().map(read).collect();
-    }
-    let per = paths.len().div_ceil(threads);
-    let results: Vec<Result<Vec<Input>>> = std::thread::scope(|s| {
-        let handles: Vec<_> = paths
-            .chunks(per)
-            .map(|part| s.spawn(move || part.iter().map(read).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join().unwrap_or_else(|_| Err(RepoError::Usage("reader thread panicked".into())))
-            })
-            .collect()
-    });
-    let mut out = Vec::with_capacity(paths.len());
-    for r in results {
-        out.extend(r?);
-    }
-    Ok(out)
+    crate::par::map(paths, 32, read).into_iter().collect()
+}
+
+/// Whether two paths are spelled the same, `.` components aside (then they name one file).
+fn same_path(a: &Path, b: &Path) -> bool {
+    use std::path::Component::CurDir;
+    a.components().filter(|c| *c != CurDir).eq(b.components().filter(|c| *c != CurDir))
 }
 
 /// An input file and, if its control fields allow a pool path, what was prepared for it.
