@@ -635,7 +635,7 @@ fn check_inputs(
         by_key.entry(k).or_default().push((v, e));
     }
     let mut plan: Vec<Planned> = Vec::new();
-    let mut planned_by_key: HashMap<(String, String), Vec<usize>> = HashMap::new();
+    let mut planned_by_key: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     let mut rows = Vec::new();
     for (i, deb) in debs.iter().enumerate() {
         let package = required(deb, "Package")?;
@@ -707,7 +707,7 @@ fn check_inputs(
             continue;
         }
         let planned_same = planned_by_key
-            .get(&(package.to_string(), arch.to_string()))
+            .get(&(package, arch))
             .and_then(|l| l.iter().find(|&&k| plan[k].version == version));
         if let Some(&k) = planned_same {
             if plan[k].entry.sha256 != deb.hashes.sha256 {
@@ -742,7 +742,7 @@ fn check_inputs(
                 now_unix,
             )
         });
-        planned_by_key.entry((package.to_string(), arch.to_string())).or_default().push(plan.len());
+        planned_by_key.entry((package, arch)).or_default().push(plan.len());
         plan.push(Planned { deb_index: i, entry, version, pool_exists });
         rows.push(row(Outcome::Added));
     }
