@@ -28,6 +28,12 @@ use crate::fsx;
 /// preset 6 1.55 MB in 1.73 s: a full index has to stay below half of apt-ftparchive's time,
 /// and chunks are cached, so speed wins. apt prefers the .xz variant.
 const XZ_PRESET: u32 = 0;
+/// Dictionary of each block, instead of preset 0's 256 KiB. A chunk is about 160 KB and the
+/// matches in Packages text are mostly in the stanzas just before (field names, the other
+/// versions of the same package); the smaller match-finder tables are quicker to set up for
+/// each chunk. On the 10,000-stanza benchmark Packages (6.4 MB): 1,825,436 B in 233 ms with
+/// 256 KiB, 1,822,516 B in 205 ms with 64 KiB.
+const XZ_DICT: u32 = 64 << 10;
 /// gzip level of each piece. On the 10,000-stanza benchmark Packages (6.4 MB, 160 KB chunks,
 /// zlib-rs): level 1 is 2.79 MB in 18 ms (zlib-rs's "quick" strategy, fixed Huffman codes
 /// only), level 2 1.81 MB in 31 ms, level 6 1.76 MB in 42 ms; .gz is the fallback for clients
@@ -70,7 +76,7 @@ pub struct ChunkCache {
 impl ChunkCache {
     /// A cache stored under `dir` (created on first write).
     pub fn new(dir: &Path) -> ChunkCache {
-        let dir = dir.join(format!("gz{GZ_LEVEL}-xz{XZ_PRESET}"));
+        let dir = dir.join(format!("gz{GZ_LEVEL}-xz{XZ_PRESET}d{}k", XZ_DICT >> 10));
         ChunkCache { dir: Some(dir), memory: HashMap::new() }
     }
 
@@ -255,8 +261,13 @@ fn get_varint(data: &[u8], pos: &mut usize) -> Option<u64> {
 /// Compresses `data` as a one-block xz stream and returns that block (padded to 4 bytes) and
 /// its unpadded size, read back from the stream's index.
 fn xz_block(data: &[u8]) -> (Vec<u8>, u64) {
-    let stream = xz2::stream::Stream::new_easy_encoder(XZ_PRESET, xz2::stream::Check::Crc64)
-        .expect("liblzma accepts preset 0 with CRC64");
+    let mut options =
+        xz2::stream::LzmaOptions::new_preset(XZ_PRESET).expect("liblzma knows preset 0");
+    options.dict_size(XZ_DICT);
+    let mut filters = xz2::stream::Filters::new();
+    filters.lzma2(&options);
+    let stream = xz2::stream::Stream::new_stream_encoder(&filters, xz2::stream::Check::Crc64)
+        .expect("liblzma accepts LZMA2 preset 0 with a 64 KiB dictionary and CRC64");
     let mut enc = xz2::write::XzEncoder::new_stream(Vec::with_capacity(data.len() / 3), stream);
     // Writing into a Vec cannot fail.
     let _ = enc.write_all(data);
