@@ -159,10 +159,16 @@ fn debs_below(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Reads the inputs on all cores; order is kept. On the same threads, each input that looks
 /// valid is also prepared for the (serial) checks: its parsed version, pool path, what that
 /// path holds now and its database entry (see [`Prepared`]).
-fn read_debs(paths: &[PathBuf], layout: &Layout, component: &str, now: i64) -> Result<Vec<Input>> {
+fn read_debs(
+    paths: &[PathBuf],
+    layout: &Layout,
+    config: &RepoConfig,
+    component: &str,
+    now: i64,
+) -> Result<Vec<Input>> {
     let read = |p: &PathBuf| -> Result<Input> {
         let mut deb = DebFile::read(p)?;
-        let prepared = prepare(component, &deb, now).map(|(version, filename, entry)| {
+        let prepared = prepare(config, component, &deb, now).map(|(version, filename, entry)| {
             use std::os::unix::fs::MetadataExt;
             let pool = layout.root.join(&filename);
             let id = if same_path(&pool, p) {
@@ -195,8 +201,8 @@ struct Input {
     prepared: Option<Prepared>,
 }
 
-/// Work done on the reader threads for an input whose control fields look valid (every check
-/// is still made, in order, by [`check_inputs`]; this only saves it parsing and formatting).
+/// Work done on the reader threads for an input that passes [`check_one`] (the checks that
+/// involve other inputs or the published state are made, in order, by [`check_inputs`]).
 struct Prepared {
     version: Version,
     /// The pool path, and the (device, inode) found there (`None`: no file).
@@ -206,34 +212,24 @@ struct Prepared {
     entry: Option<Entry>,
 }
 
-/// Version, pool path and entry of a .deb, if its control fields allow them.
-fn prepare(component: &str, deb: &DebFile, now: i64) -> Option<(Version, String, Entry)> {
-    let package = deb.control.get("Package")?;
-    let version_text = deb.control.get("Version")?;
-    let arch = deb.control.get("Architecture")?;
-    let version = Version::parse_strict(version_text).ok()?;
-    let filename = pool_filename(component, deb, &version)?;
+/// Version, pool path and entry of a .deb that passes [`check_one`].
+fn prepare(
+    config: &RepoConfig,
+    component: &str,
+    deb: &DebFile,
+    now: i64,
+) -> Option<(Version, String, Entry)> {
+    let (version, filename) = check_one(deb, config, component).ok()?;
+    let field = |name| deb.control.get(name).unwrap_or_default();
     let entry = Entry::new(
         component,
-        [package, version_text, arch],
+        [field("Package"), field("Version"), field("Architecture")],
         &filename,
         &deb.hashes,
         &deb.control.render(&[]),
         now,
     );
     Some((version, filename, entry))
-}
-
-/// The pool path of a .deb, if its control fields allow one (checked properly later).
-fn pool_filename(component: &str, deb: &DebFile, version: &Version) -> Option<String> {
-    let package = deb.control.get("Package")?;
-    let arch = deb.control.get("Architecture")?;
-    let source = deb.control.get("Source").and_then(|s| s.split_whitespace().next());
-    let source = source.unwrap_or(package);
-    if check_package_name(source).is_err() || check_path_name("architecture", arch).is_err() {
-        return None;
-    }
-    Some(pool_path(component, source, package, version, arch))
 }
 
 /// Hashes index variants on two threads: SHA-512 of the uncompressed Packages (the longest
@@ -380,7 +376,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     fault_point("loaded");
     let now = release::now()?;
     let paths = expand_inputs(&opts.debs)?;
-    let inputs = read_debs(&paths, &layout, &opts.component, now.unix_timestamp())?;
+    let inputs = read_debs(&paths, &layout, &config, &opts.component, now.unix_timestamp())?;
     let (debs, mut prepared): (Vec<DebFile>, Vec<Option<Prepared>>) =
         inputs.into_iter().map(|i| (i.deb, i.prepared)).unzip();
     fault_point("read");
@@ -609,6 +605,43 @@ fn repo_relative(layout: &Layout, path: &Path) -> String {
 
 type Checked = (Vec<Planned>, Vec<Published1>);
 
+/// The checks of one input that depend on no other input and on no published state: the
+/// fields it must have, valid names and version, a configured architecture, no field only the
+/// archive may set. Returns its version and pool path.
+fn check_one(deb: &DebFile, config: &RepoConfig, component: &str) -> Result<(Version, String)> {
+    let package = required(deb, "Package")?;
+    let version_text = required(deb, "Version")?;
+    let arch = required(deb, "Architecture")?;
+    check_package_name(package)
+        .map_err(|e| RepoError::InvalidDeb { path: deb.path.clone(), reason: e.to_string() })?;
+    let version = Version::parse_strict(version_text)
+        .map_err(|source| RepoError::InvalidVersion { path: deb.path.clone(), source })?;
+    if arch != "all" {
+        check_path_name("architecture", arch)?;
+        if !config.architectures.iter().any(|a| a == arch) {
+            return Err(RepoError::ArchNotConfigured {
+                path: deb.path.clone(),
+                arch: arch.to_string(),
+                configured: config.architectures.clone(),
+            });
+        }
+    }
+    if let Some(f) = PUBLISHER_FIELDS.iter().find(|f| deb.control.get(f).is_some()) {
+        return Err(RepoError::InvalidDeb {
+            path: deb.path.clone(),
+            reason: format!("control file carries {f}, which only the archive may set"),
+        });
+    }
+    let source =
+        deb.control.get("Source").and_then(|s| s.split_whitespace().next()).unwrap_or(package);
+    check_package_name(source).map_err(|e| RepoError::InvalidDeb {
+        path: deb.path.clone(),
+        reason: format!("Source: {e}"),
+    })?;
+    let filename = pool_path(component, source, package, &version, arch);
+    Ok((version, filename))
+}
+
 /// Every refusal happens here, before anything is written.
 fn check_inputs(
     opts: &PublishOptions,
@@ -641,38 +674,11 @@ fn check_inputs(
         let package = required(deb, "Package")?;
         let version_text = required(deb, "Version")?;
         let arch = required(deb, "Architecture")?;
-        check_package_name(package)
-            .map_err(|e| RepoError::InvalidDeb { path: deb.path.clone(), reason: e.to_string() })?;
-        let version = match &prepared[i] {
-            Some(p) => p.version.clone(),
-            None => Version::parse_strict(version_text)
-                .map_err(|source| RepoError::InvalidVersion { path: deb.path.clone(), source })?,
-        };
-        if arch != "all" {
-            check_path_name("architecture", arch)?;
-            if !config.architectures.iter().any(|a| a == arch) {
-                return Err(RepoError::ArchNotConfigured {
-                    path: deb.path.clone(),
-                    arch: arch.to_string(),
-                    configured: config.architectures.clone(),
-                });
-            }
-        }
-        if let Some(f) = PUBLISHER_FIELDS.iter().find(|f| deb.control.get(f).is_some()) {
-            return Err(RepoError::InvalidDeb {
-                path: deb.path.clone(),
-                reason: format!("control file carries {f}, which only the archive may set"),
-            });
-        }
-        let source =
-            deb.control.get("Source").and_then(|s| s.split_whitespace().next()).unwrap_or(package);
-        check_package_name(source).map_err(|e| RepoError::InvalidDeb {
-            path: deb.path.clone(),
-            reason: format!("Source: {e}"),
-        })?;
-        let filename = match &prepared[i] {
-            Some(p) => p.filename.clone(),
-            None => pool_path(&opts.component, source, package, &version, arch),
+        // Done on the reader threads for every input that passed; repeated (and failing, with
+        // its error) for the others.
+        let (version, filename) = match &prepared[i] {
+            Some(p) => (p.version.clone(), p.filename.clone()),
+            None => check_one(deb, config, &opts.component)?,
         };
         let row = |outcome| Published1 {
             path: deb.path.clone(),
