@@ -121,16 +121,7 @@ pub fn init(opts: &InitOptions, reporter: &dyn Reporter) -> Result<InitReport> {
                 Some(path.clone())
             }
             (None, Some(path)) => {
-                let signer = Signer::load(path)?;
-                if let Some(expected) = &config.signing_key {
-                    if !expected.eq_ignore_ascii_case(signer.fingerprint()) {
-                        return Err(RepoError::WrongKey {
-                            path: path.clone(),
-                            expected: expected.clone(),
-                            found: signer.fingerprint().to_string(),
-                        });
-                    }
-                }
+                let signer = Signer::load_expecting(path, config.signing_key.as_deref())?;
                 register_key(&layout, &mut config, &signer)?;
                 Some(path.clone())
             }

@@ -358,19 +358,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
 
     // The key is checked (and unlocked) before any work: a wrong key or passphrase fails fast.
     let signer = match &opts.key {
-        Some(key) => {
-            let signer = Signer::load(key)?;
-            if let Some(expected) = &config.signing_key {
-                if !expected.eq_ignore_ascii_case(signer.fingerprint()) {
-                    return Err(RepoError::WrongKey {
-                        path: key.clone(),
-                        expected: expected.clone(),
-                        found: signer.fingerprint().to_string(),
-                    });
-                }
-            }
-            Some(signer)
-        }
+        Some(key) => Some(Signer::load_expecting(key, config.signing_key.as_deref())?),
         None => None,
     };
     fault_point("loaded");

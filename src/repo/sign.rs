@@ -175,6 +175,22 @@ impl Signer {
         Ok(Signer { key, signing, fingerprint })
     }
 
+    /// [`Signer::load`], refusing a key other than the repository's (`expected`, a fingerprint
+    /// as recorded at `repo init`; `None` before the repository has one).
+    pub fn load_expecting(key_file: &Path, expected: Option<&str>) -> Result<Signer> {
+        let signer = Signer::load(key_file)?;
+        match expected {
+            Some(fpr) if !fpr.eq_ignore_ascii_case(signer.fingerprint()) => {
+                Err(RepoError::WrongKey {
+                    path: key_file.to_path_buf(),
+                    expected: fpr.to_string(),
+                    found: signer.fingerprint().to_string(),
+                })
+            }
+            _ => Ok(signer),
+        }
+    }
+
     /// Generates an Ed25519 key (v4, sign and certify, no expiry, no passphrase) for `uid`.
     pub fn generate(uid: &str) -> Result<Signer> {
         let params = SecretKeyParamsBuilder::default()
