@@ -263,8 +263,8 @@ impl Signer {
             .map_err(|e| sign_error("export the public key", e))
     }
 
-    /// The armored secret key, as loaded or generated (a loaded key keeps its passphrase only
-    /// in the file it came from: this is the unlocked form, for a freshly generated key).
+    /// The armored secret key, unprotected: for writing out a key [`Signer::generate`] made
+    /// (a loaded key is held unlocked, so its passphrase stays only in its own file).
     pub fn export_secret(&self) -> Result<Vec<u8>> {
         self.key
             .to_armored_bytes(ArmorOptions::default())
