@@ -42,30 +42,21 @@ pub struct DebFile {
     pub bytes: Vec<u8>,
     pub hashes: Hashes,
     pub control: Paragraph,
-    /// (device, inode) of the input, to recognise a pool file published as itself.
-    pub file_id: (u64, u64),
 }
 
 impl DebFile {
     pub fn read(path: &Path) -> Result<DebFile> {
-        use std::os::unix::fs::MetadataExt;
-        let mut file = fsx::open(path)?;
-        let meta = file.metadata().map_err(|e| FsError::new("stat", path, e))?;
-        // Exactly the size just seen, then one read that must find the end: two system calls
-        // fewer than read_to_end's size probing, which shows when indexing a pool of thousands.
-        let mut bytes = vec![0; meta.len() as usize];
-        file.read_exact(&mut bytes).map_err(|e| FsError::new("read", path, e))?;
-        if file.read(&mut [0u8; 1]).map_err(|e| FsError::new("read", path, e))? != 0 {
-            return Err(RepoError::InvalidDeb {
-                path: path.to_path_buf(),
-                reason: "the file grew while it was read".into(),
-            });
-        }
+        let file = fsx::open(path)?;
+        // Read to the end without asking the size first (File's own read_to_end costs an
+        // fstat and an lseek, which show when indexing a pool of thousands): room for a
+        // typical small package, grown as needed, trimmed to fit.
+        let mut bytes = Vec::with_capacity(64 * 1024);
+        file.take(u64::MAX).read_to_end(&mut bytes).map_err(|e| FsError::new("read", path, e))?;
+        bytes.shrink_to_fit();
         let control = read_control(&bytes)
             .map_err(|reason| RepoError::InvalidDeb { path: path.to_path_buf(), reason })?;
         let hashes = Hashes::of(&bytes);
-        let file_id = (meta.dev(), meta.ino());
-        Ok(DebFile { path: path.to_path_buf(), bytes, hashes, control, file_id })
+        Ok(DebFile { path: path.to_path_buf(), bytes, hashes, control })
     }
 }
 

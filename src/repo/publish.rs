@@ -121,30 +121,14 @@ fn debs_below(dir: &Path) -> Result<Vec<PathBuf>> {
     while !frontier.is_empty() && frontier.len() < ENOUGH {
         let mut next = Vec::new();
         for d in &frontier {
-            for entry in std::fs::read_dir(d).map_err(|e| list_error(d, e))? {
-                let entry = entry.map_err(|e| list_error(d, e))?;
-                let kind = entry.file_type().map_err(|e| list_error(&entry.path(), e))?;
-                if kind.is_dir() {
-                    next.push(entry.path());
-                } else if kind.is_file() && is_deb(&entry.path()) {
-                    files.push(entry.path());
-                }
-            }
+            list_dir(d, &mut next, &mut files).map_err(|e| list_error(d, e))?;
         }
         frontier = next;
     }
-    // Each subtree: plain read_dir recursion (d_type, no stat per entry).
     fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
-        for entry in std::fs::read_dir(dir)? {
-            let entry = entry?;
-            let kind = entry.file_type()?;
-            if kind.is_dir() {
-                walk(&entry.path(), found)?;
-            } else if kind.is_file() && is_deb(&entry.path()) {
-                found.push(entry.path());
-            }
-        }
-        Ok(())
+        let mut dirs = Vec::new();
+        list_dir(dir, &mut dirs, found)?;
+        dirs.iter().try_for_each(|d| walk(d, found))
     }
     for part in crate::par::map(&frontier, 8, |d| {
         let mut found = Vec::new();
@@ -154,6 +138,36 @@ fn debs_below(dir: &Path) -> Result<Vec<PathBuf>> {
     }
     files.sort();
     Ok(files)
+}
+
+/// Adds the subdirectories of `dir` to `dirs` and its `*.deb` files to `debs`. Reads the
+/// directory with rustix's `Dir` (getdents only: std's `read_dir` also costs an `fstat` per
+/// directory, and a pool has one directory per source package); entry types come from the
+/// directory itself, with a `stat` only where the file system does not record them.
+fn list_dir(dir: &Path, dirs: &mut Vec<PathBuf>, debs: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    use rustix::fs::{AtFlags, FileType, Mode, OFlags};
+    use std::os::unix::ffi::OsStrExt;
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let mut entries = rustix::fs::Dir::new(rustix::fs::open(dir, flags, Mode::empty())?)?;
+    while let Some(entry) = entries.read() {
+        let entry = entry?;
+        let name = entry.file_name();
+        if matches!(name.to_bytes(), b"." | b"..") {
+            continue;
+        }
+        let mut kind = entry.file_type();
+        if kind == FileType::Unknown {
+            let stat = rustix::fs::statat(entries.fd()?, name, AtFlags::SYMLINK_NOFOLLOW)?;
+            kind = FileType::from_raw_mode(stat.st_mode);
+        }
+        let path = dir.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
+        match kind {
+            FileType::Directory => dirs.push(path),
+            FileType::RegularFile if is_deb(&path) => debs.push(path),
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Reads the inputs on all cores; order is kept. On the same threads, each input that looks
@@ -169,17 +183,10 @@ fn read_debs(
     let read = |p: &PathBuf| -> Result<Input> {
         let mut deb = DebFile::read(p)?;
         let prepared = prepare(config, component, &deb, now).map(|(version, filename, entry)| {
-            use std::os::unix::fs::MetadataExt;
-            let pool = layout.root.join(&filename);
-            let id = if same_path(&pool, p) {
-                // Re-indexing the pool: the input is the pool file, no need to look.
-                Some(deb.file_id)
-            } else {
-                std::fs::metadata(&pool).ok().map(|m| (m.dev(), m.ino()))
-            };
-            Prepared { version, filename, pool_id: id, entry: Some(entry) }
+            let pool = pool_file(&layout.root.join(&filename), p);
+            Prepared { version, filename, pool, entry: Some(entry) }
         });
-        if prepared.as_ref().is_some_and(|p| p.pool_id == Some(deb.file_id)) {
+        if prepared.as_ref().is_some_and(|p| p.pool == PoolFile::TheInput) {
             // The input is its own pool file (re-indexing the pool): never copied, so its
             // bytes are not kept.
             deb.bytes = Vec::new();
@@ -187,6 +194,30 @@ fn read_debs(
         Ok(Input { deb, prepared })
     };
     crate::par::map(paths, 32, read).into_iter().collect()
+}
+
+/// What an input's pool path holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PoolFile {
+    Missing,
+    /// The input itself (re-indexing the pool): nothing to compare or copy.
+    TheInput,
+    /// Another file, to be compared with the input.
+    Other,
+}
+
+fn pool_file(pool: &Path, input: &Path) -> PoolFile {
+    use std::os::unix::fs::MetadataExt;
+    if same_path(pool, input) {
+        return PoolFile::TheInput;
+    }
+    let Ok(at_pool) = std::fs::metadata(pool) else {
+        return PoolFile::Missing;
+    };
+    match std::fs::metadata(input) {
+        Ok(m) if (m.dev(), m.ino()) == (at_pool.dev(), at_pool.ino()) => PoolFile::TheInput,
+        _ => PoolFile::Other,
+    }
 }
 
 /// Whether two paths are spelled the same, `.` components aside (then they name one file).
@@ -205,9 +236,9 @@ struct Input {
 /// involve other inputs or the published state are made, in order, by [`check_inputs`]).
 struct Prepared {
     version: Version,
-    /// The pool path, and the (device, inode) found there (`None`: no file).
+    /// The pool path, and what it holds.
     filename: String,
-    pool_id: Option<(u64, u64)>,
+    pool: PoolFile,
     /// The database entry, taken by `check_inputs` when the input is planned.
     entry: Option<Entry>,
 }
@@ -724,8 +755,8 @@ fn check_inputs(
                 }
             }
         }
-        let stat = prepared[i].as_ref().map(|p| p.pool_id);
-        let pool_exists = check_pool_file(layout, &filename, deb, stat)?;
+        let pool = prepared[i].as_ref().map(|p| p.pool);
+        let pool_exists = check_pool_file(layout, &filename, deb, pool)?;
         let entry = prepared[i].as_mut().and_then(|p| p.entry.take()).unwrap_or_else(|| {
             Entry::new(
                 &opts.component,
@@ -749,20 +780,13 @@ fn check_pool_file(
     layout: &Layout,
     filename: &str,
     deb: &DebFile,
-    stat: Option<Option<(u64, u64)>>,
+    pool: Option<PoolFile>,
 ) -> Result<bool> {
-    use std::os::unix::fs::MetadataExt;
     let path = layout.root.join(filename);
-    let pool_id = match stat {
-        Some(id) => id,
-        None => std::fs::metadata(&path).ok().map(|m| (m.dev(), m.ino())),
-    };
-    let Some(pool_id) = pool_id else {
-        return Ok(false);
-    };
-    // The input is the pool file itself (re-indexing a pool): nothing to compare or copy.
-    if pool_id == deb.file_id {
-        return Ok(true);
+    match pool.unwrap_or_else(|| pool_file(&path, &deb.path)) {
+        PoolFile::Missing => return Ok(false),
+        PoolFile::TheInput => return Ok(true),
+        PoolFile::Other => {}
     }
     let existing = sha256_file(&path)?;
     if existing == deb.hashes.sha256 {
