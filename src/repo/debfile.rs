@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::control::Paragraph;
 use super::error::{RepoError, Result};
-use crate::fsx::{self, FsError};
+use crate::fsx::FsError;
 
 /// Size and the four digests that go into a Packages stanza.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -45,8 +45,8 @@ pub struct DebFile {
 }
 
 impl DebFile {
-    pub fn read(path: &Path) -> Result<DebFile> {
-        let file = fsx::open(path)?;
+    /// Reads the .deb at `path` (as opened by the caller: `file`).
+    pub fn from_file(file: std::fs::File, path: &Path) -> Result<DebFile> {
         // Read to the end without asking the size first (File's own read_to_end costs an
         // fstat and an lseek, which show when indexing a pool of thousands): room for a
         // typical small package, grown as needed, trimmed to fit.

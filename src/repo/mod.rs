@@ -50,6 +50,7 @@ mod error;
 mod fsio;
 pub mod gc;
 pub mod init;
+mod inputs;
 pub mod publish;
 pub mod release;
 pub mod sign;

@@ -13,6 +13,7 @@ use super::db::{entry_order, Entry, IndexHashes, Published, SuiteDb};
 use super::debfile::DebFile;
 use super::error::{RepoError, Result};
 use super::fsio::{self, fault_point, RepoLock};
+use super::inputs;
 use super::release;
 use super::sign::Signer;
 use crate::fsx;
@@ -88,100 +89,18 @@ fn sha256_if_exists(path: &Path) -> Result<Option<String>> {
     }
 }
 
-/// The input files: each argument that is a directory stands for every `*.deb` below it, in
-/// path order (so a whole pool or a CI artifacts directory can be published in one go).
-fn expand_inputs(args: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::with_capacity(args.len());
-    for arg in args {
-        if !arg.is_dir() {
-            out.push(arg.clone());
-            continue;
-        }
-        let found = debs_below(arg)?;
-        if found.is_empty() {
-            return Err(RepoError::Usage(format!("no .deb files below `{}`", arg.display())));
-        }
-        out.extend(found);
-    }
-    Ok(out)
-}
-
-fn is_deb(path: &Path) -> bool {
-    path.extension().is_some_and(|x| x == "deb")
-}
-
-/// Every `*.deb` below `dir`, sorted by path. A pool has a directory per source package, so
-/// listing is mostly directory reads: the top levels are read here until there are enough
-/// directories to share, then the subtrees are walked on all cores.
-fn debs_below(dir: &Path) -> Result<Vec<PathBuf>> {
-    const ENOUGH: usize = 64;
-    let list_error = |path: &Path, e: std::io::Error| crate::fsx::FsError::new("list", path, e);
-    let mut files = Vec::new();
-    let mut frontier = vec![dir.to_path_buf()];
-    while !frontier.is_empty() && frontier.len() < ENOUGH {
-        let mut next = Vec::new();
-        for d in &frontier {
-            list_dir(d, &mut next, &mut files).map_err(|e| list_error(d, e))?;
-        }
-        frontier = next;
-    }
-    fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> std::io::Result<()> {
-        let mut dirs = Vec::new();
-        list_dir(dir, &mut dirs, found)?;
-        dirs.iter().try_for_each(|d| walk(d, found))
-    }
-    for part in crate::par::map(&frontier, 8, |d| {
-        let mut found = Vec::new();
-        walk(d, &mut found).map(|()| found).map_err(|e| list_error(d, e))
-    }) {
-        files.extend(part?);
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// Adds the subdirectories of `dir` to `dirs` and its `*.deb` files to `debs`. Reads the
-/// directory with rustix's `Dir` (getdents only: std's `read_dir` also costs an `fstat` per
-/// directory, and a pool has one directory per source package); entry types come from the
-/// directory itself, with a `stat` only where the file system does not record them.
-fn list_dir(dir: &Path, dirs: &mut Vec<PathBuf>, debs: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    use rustix::fs::{AtFlags, FileType, Mode, OFlags};
-    use std::os::unix::ffi::OsStrExt;
-    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-    let mut entries = rustix::fs::Dir::new(rustix::fs::open(dir, flags, Mode::empty())?)?;
-    while let Some(entry) = entries.read() {
-        let entry = entry?;
-        let name = entry.file_name();
-        if matches!(name.to_bytes(), b"." | b"..") {
-            continue;
-        }
-        let mut kind = entry.file_type();
-        if kind == FileType::Unknown {
-            let stat = rustix::fs::statat(entries.fd()?, name, AtFlags::SYMLINK_NOFOLLOW)?;
-            kind = FileType::from_raw_mode(stat.st_mode);
-        }
-        let path = dir.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
-        match kind {
-            FileType::Directory => dirs.push(path),
-            FileType::RegularFile if is_deb(&path) => debs.push(path),
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
-/// Reads the inputs on all cores; order is kept. On the same threads, each input that looks
-/// valid is also prepared for the (serial) checks: its parsed version, pool path, what that
-/// path holds now and its database entry (see [`Prepared`]).
+/// Reads the inputs on all cores (see [`inputs`]); order is kept. On the same threads, each
+/// input that passes [`check_one`] is also prepared for the serial checks: its parsed version,
+/// pool path, what that path holds now and its database entry (see [`Prepared`]).
 fn read_debs(
-    paths: &[PathBuf],
+    args: &[PathBuf],
     layout: &Layout,
     config: &RepoConfig,
     component: &str,
     now: i64,
 ) -> Result<Vec<Input>> {
-    let read = |p: &PathBuf| -> Result<Input> {
-        let mut deb = DebFile::read(p)?;
+    let read = |file: std::fs::File, p: &Path| -> Result<Input> {
+        let mut deb = DebFile::from_file(file, p)?;
         let prepared = prepare(config, component, &deb, now).map(|(version, filename, entry)| {
             let pool = pool_file(&layout.root.join(&filename), p);
             Prepared { version, filename, pool, entry: Some(entry) }
@@ -193,7 +112,7 @@ fn read_debs(
         }
         Ok(Input { deb, prepared })
     };
-    crate::par::map(paths, 32, read).into_iter().collect()
+    inputs::read_all(args, read)
 }
 
 /// What an input's pool path holds.
@@ -394,8 +313,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     };
     fault_point("loaded");
     let now = release::now()?;
-    let paths = expand_inputs(&opts.debs)?;
-    let inputs = read_debs(&paths, &layout, &config, &opts.component, now.unix_timestamp())?;
+    let inputs = read_debs(&opts.debs, &layout, &config, &opts.component, now.unix_timestamp())?;
     let (debs, mut prepared): (Vec<DebFile>, Vec<Option<Prepared>>) =
         inputs.into_iter().map(|i| (i.deb, i.prepared)).unzip();
     fault_point("read");
