@@ -101,11 +101,8 @@ fn read_debs(
 ) -> Result<Vec<Input>> {
     let read = |file: std::fs::File, p: &Path| -> Result<Input> {
         let mut deb = DebFile::from_file(file, p)?;
-        let prepared = prepare(config, component, &deb, now).map(|(version, filename, entry)| {
-            let pool = pool_file(&layout.root.join(&filename), p);
-            Prepared { version, filename, pool, entry: Some(entry) }
-        });
-        if prepared.as_ref().is_some_and(|p| p.pool == PoolFile::TheInput) {
+        let prepared = prepare(layout, config, component, &deb, now);
+        if prepared.as_ref().is_ok_and(|p| p.pool == PoolFile::TheInput) {
             // The input is its own pool file (re-indexing the pool): never copied, so its
             // bytes are not kept.
             deb.bytes = Vec::new();
@@ -145,10 +142,11 @@ fn same_path(a: &Path, b: &Path) -> bool {
     a.components().filter(|c| *c != CurDir).eq(b.components().filter(|c| *c != CurDir))
 }
 
-/// An input file and, if its control fields allow a pool path, what was prepared for it.
+/// An input file and what was prepared for it, or why [`check_one`] refused it (reported by
+/// [`check_inputs`] in input order).
 struct Input {
     deb: DebFile,
-    prepared: Option<Prepared>,
+    prepared: Result<Prepared>,
 }
 
 /// Work done on the reader threads for an input that passes [`check_one`] (the checks that
@@ -158,18 +156,20 @@ struct Prepared {
     /// The pool path, and what it holds.
     filename: String,
     pool: PoolFile,
-    /// The database entry, taken by `check_inputs` when the input is planned.
-    entry: Option<Entry>,
+    /// The database entry, used when the input is planned.
+    entry: Entry,
 }
 
-/// Version, pool path and entry of a .deb that passes [`check_one`].
+/// Checks `deb` on its own ([`check_one`]) and works out its version, pool path, what that
+/// path holds and its database entry.
 fn prepare(
+    layout: &Layout,
     config: &RepoConfig,
     component: &str,
     deb: &DebFile,
     now: i64,
-) -> Option<(Version, String, Entry)> {
-    let (version, filename) = check_one(deb, config, component).ok()?;
+) -> Result<Prepared> {
+    let (version, filename) = check_one(deb, config, component)?;
     let field = |name| deb.control.get(name).unwrap_or_default();
     let entry = Entry::new(
         component,
@@ -179,7 +179,8 @@ fn prepare(
         &deb.control.render(&[]),
         now,
     );
-    Some((version, filename, entry))
+    let pool = pool_file(&layout.root.join(&filename), &deb.path);
+    Ok(Prepared { version, filename, pool, entry })
 }
 
 /// Hashes index variants on two threads: SHA-512 of the uncompressed Packages (the longest
@@ -314,11 +315,10 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     fault_point("loaded");
     let now = release::now()?;
     let inputs = read_debs(&opts.debs, &layout, &config, &opts.component, now.unix_timestamp())?;
-    let (debs, mut prepared): (Vec<DebFile>, Vec<Option<Prepared>>) =
+    let (debs, prepared): (Vec<DebFile>, Vec<Result<Prepared>>) =
         inputs.into_iter().map(|i| (i.deb, i.prepared)).unzip();
     fault_point("read");
-    let (plan, report_rows) =
-        check_inputs(opts, &config, &layout, &db, (&debs, &mut prepared), now.unix_timestamp())?;
+    let (plan, report_rows) = check_inputs(opts, &layout, &db, &debs, prepared)?;
     fault_point("checked");
 
     // What the plan touches, before its entries move into the suite.
@@ -524,7 +524,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     fault_point("inrelease");
     report.wrote_release = true;
     drop(to_copy);
-    drop_in_background((debs, prepared, db, cache));
+    drop_in_background((debs, db, cache));
     Ok(report)
 }
 
@@ -582,11 +582,10 @@ fn check_one(deb: &DebFile, config: &RepoConfig, component: &str) -> Result<(Ver
 /// Every refusal happens here, before anything is written.
 fn check_inputs(
     opts: &PublishOptions,
-    config: &RepoConfig,
     layout: &Layout,
     db: &SuiteDb,
-    (debs, prepared): (&[DebFile], &mut [Option<Prepared>]),
-    now_unix: i64,
+    debs: &[DebFile],
+    prepared: Vec<Result<Prepared>>,
 ) -> Result<Checked> {
     // Newest version per (package, arch) and the published entries by key, before this run.
     let mut newest: BTreeMap<(&str, &str), (Version, &str)> = BTreeMap::new();
@@ -607,16 +606,12 @@ fn check_inputs(
     let mut plan: Vec<Planned> = Vec::new();
     let mut planned_by_key: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     let mut rows = Vec::new();
-    for (i, deb) in debs.iter().enumerate() {
-        let package = required(deb, "Package")?;
-        let version_text = required(deb, "Version")?;
-        let arch = required(deb, "Architecture")?;
-        // Done on the reader threads for every input that passed; repeated (and failing, with
-        // its error) for the others.
-        let (version, filename) = match &prepared[i] {
-            Some(p) => (p.version.clone(), p.filename.clone()),
-            None => check_one(deb, config, &opts.component)?,
-        };
+    for (i, (deb, prepared)) in debs.iter().zip(prepared).enumerate() {
+        // check_one ran on the reader threads; its refusal is reported here, in input order.
+        let Prepared { version, filename, pool, entry } = prepared?;
+        let field = |name| deb.control.get(name).unwrap_or_default();
+        let (package, version_text, arch) =
+            (field("Package"), field("Version"), field("Architecture"));
         let row = |outcome| Published1 {
             path: deb.path.clone(),
             filename: filename.clone(),
@@ -673,18 +668,7 @@ fn check_inputs(
                 }
             }
         }
-        let pool = prepared[i].as_ref().map(|p| p.pool);
         let pool_exists = check_pool_file(layout, &filename, deb, pool)?;
-        let entry = prepared[i].as_mut().and_then(|p| p.entry.take()).unwrap_or_else(|| {
-            Entry::new(
-                &opts.component,
-                [package, version_text, arch],
-                &filename,
-                &deb.hashes,
-                &deb.control.render(&[]),
-                now_unix,
-            )
-        });
         planned_by_key.entry((package, arch)).or_default().push(plan.len());
         plan.push(Planned { deb_index: i, entry, version, pool_exists });
         rows.push(row(Outcome::Added));
@@ -694,14 +678,9 @@ fn check_inputs(
 
 /// Whether the pool file is already there with these bytes. Different bytes are refused when
 /// any suite lists that file; an unlisted one (left by an interrupted publish) is replaced.
-fn check_pool_file(
-    layout: &Layout,
-    filename: &str,
-    deb: &DebFile,
-    pool: Option<PoolFile>,
-) -> Result<bool> {
+fn check_pool_file(layout: &Layout, filename: &str, deb: &DebFile, pool: PoolFile) -> Result<bool> {
     let path = layout.root.join(filename);
-    match pool.unwrap_or_else(|| pool_file(&path, &deb.path)) {
+    match pool {
         PoolFile::Missing => return Ok(false),
         PoolFile::TheInput => return Ok(true),
         PoolFile::Other => {}
