@@ -182,7 +182,50 @@ impl<'a> Engine<'a> {
         names: &PathNames<'_>,
         instances: &[InstanceCtx<'_, I>],
     ) -> Result<Vec<Rendered>, TemplateError> {
-        render_all(self, context, names, instances)
+        let (set, tera) = (self.set, &self.tera);
+        let base = tera::Context::from_serialize(context).map_err(|e| TemplateError::Render {
+            template: "(context)".into(),
+            message: chain(&e),
+        })?;
+        let mut out = Vec::new();
+        for (name, _) in &set.templates {
+            let (root, rest) = name.split_once('/').unwrap_or((name, ""));
+            let target = match root {
+                "conffiles" => Target::Conffile,
+                "files" => Target::File,
+                "maintscripts" => Target::Script,
+                _ => continue,
+            };
+            let rest = rest.strip_suffix(".tera").unwrap_or(rest);
+            let dest = rest.replace("@package@", names.package).replace("@project@", names.project);
+            let per_instance = dest.contains("@instance@");
+            let runs: Vec<(String, tera::Context)> = if per_instance {
+                instances
+                    .iter()
+                    .map(|i| {
+                        let mut ctx = base.clone();
+                        ctx.insert("instance", i.value);
+                        (dest.replace("@instance@", i.name), ctx)
+                    })
+                    .collect()
+            } else {
+                vec![(dest.clone(), base.clone())]
+            };
+            for (dest, ctx) in runs {
+                check_target(name, target, &dest)?;
+                let text = tera.render(name, &ctx).map_err(|e| TemplateError::Render {
+                    template: name.clone(),
+                    message: chain(&e),
+                })?;
+                out.push(Rendered {
+                    template: name.clone(),
+                    target,
+                    path: dest,
+                    contents: text.into_bytes(),
+                });
+            }
+        }
+        Ok(out)
     }
 
     /// Renders one template (e.g. `debian/control.tera`) with `context`.
@@ -197,56 +240,6 @@ impl<'a> Engine<'a> {
             .render(name, &ctx)
             .map_err(|e| TemplateError::Render { template: name.into(), message: chain(&e) })
     }
-}
-
-fn render_all<C: Serialize, I: Serialize>(
-    engine: &Engine<'_>,
-    context: &C,
-    names: &PathNames<'_>,
-    instances: &[InstanceCtx<'_, I>],
-) -> Result<Vec<Rendered>, TemplateError> {
-    let (set, tera) = (engine.set, &engine.tera);
-    let base = tera::Context::from_serialize(context)
-        .map_err(|e| TemplateError::Render { template: "(context)".into(), message: chain(&e) })?;
-    let mut out = Vec::new();
-    for (name, _) in &set.templates {
-        let (root, rest) = name.split_once('/').unwrap_or((name, ""));
-        let target = match root {
-            "conffiles" => Target::Conffile,
-            "files" => Target::File,
-            "maintscripts" => Target::Script,
-            _ => continue,
-        };
-        let rest = rest.strip_suffix(".tera").unwrap_or(rest);
-        let dest = rest.replace("@package@", names.package).replace("@project@", names.project);
-        let per_instance = dest.contains("@instance@");
-        let runs: Vec<(String, tera::Context)> = if per_instance {
-            instances
-                .iter()
-                .map(|i| {
-                    let mut ctx = base.clone();
-                    ctx.insert("instance", i.value);
-                    (dest.replace("@instance@", i.name), ctx)
-                })
-                .collect()
-        } else {
-            vec![(dest.clone(), base.clone())]
-        };
-        for (dest, ctx) in runs {
-            check_target(name, target, &dest)?;
-            let text = tera.render(name, &ctx).map_err(|e| TemplateError::Render {
-                template: name.clone(),
-                message: chain(&e),
-            })?;
-            out.push(Rendered {
-                template: name.clone(),
-                target,
-                path: dest,
-                contents: text.into_bytes(),
-            });
-        }
-    }
-    Ok(out)
 }
 
 /// Substitutions for path segments.
