@@ -471,6 +471,13 @@ fn invalid_inputs_are_refused_before_writing() {
     let not_deb = d.join("not.deb");
     std::fs::write(&not_deb, "hello").unwrap();
     repo.publish(&[&not_deb], &[]).fails(3, &["not.deb", "not a valid .deb"]);
+    // A cut-off upload: its control member still reads (dpkg-deb --info accepts it), but
+    // dpkg could not install it.
+    let whole = std::fs::read(mkdeb(&d, "cts-server", "1.0", "amd64", "t")).unwrap();
+    let truncated = d.join("truncated.deb");
+    std::fs::write(&truncated, &whole[..whole.len() - 100]).unwrap();
+    repo.publish(&[&truncated], &[])
+        .fails(3, &["truncated.deb", "truncated: member data.tar.xz ends at byte"]);
     assert_eq!(tree(&repo.root()), before);
     repo.assert_no_temp_leftovers();
 }
