@@ -48,10 +48,9 @@ const XZ_MAGIC: [u8; 6] = [0xfd, b'7', b'z', b'X', b'Z', 0];
 /// Stream flags: check type CRC64.
 const XZ_FLAGS: [u8; 2] = [0, 4];
 
-/// One index in all variants, plus the chunk keys used (for cache collection).
+/// One index compressed, plus the chunk keys used (for cache collection).
 #[derive(Debug)]
 pub struct Compressed {
-    pub plain: String,
     pub gz: Vec<u8>,
     pub xz: Vec<u8>,
     pub chunk_keys: Vec<String>,
@@ -150,17 +149,26 @@ fn chunk_ranges(stanzas: &[(&str, &str)]) -> Vec<std::ops::Range<usize>> {
     ranges
 }
 
-/// Builds the Packages text of `stanzas` (each followed by a blank line) and compresses it into
-/// gzip and xz, reusing cached chunks.
-pub fn compress(stanzas: &[(&str, &str)], cache: &mut ChunkCache) -> fsx::Result<Compressed> {
+/// The Packages text of `stanzas`: each followed by a blank line.
+pub fn packages_text(stanzas: &[(&str, &str)]) -> String {
     let mut text = String::with_capacity(stanzas.iter().map(|(_, t)| t.len() + 2).sum());
     for (_, t) in stanzas {
         text.push_str(t);
         text.push_str("\n\n");
     }
+    text
+}
+
+/// Compresses `text`, the [`packages_text`] of `stanzas`, into gzip and xz, reusing cached
+/// chunks.
+pub fn compress(
+    text: &str,
+    stanzas: &[(&str, &str)],
+    cache: &mut ChunkCache,
+) -> fsx::Result<Compressed> {
     let ranges = chunk_ranges(stanzas);
     let keys: Vec<String> =
-        ranges.iter().map(|r| hex::encode(Sha256::digest(&text.as_bytes()[r.clone()]))).collect();
+        crate::par::map(&ranges, 4, |r| hex::encode(Sha256::digest(&text.as_bytes()[r.clone()])));
 
     let mut missing: Vec<usize> = Vec::new();
     for (i, key) in keys.iter().enumerate() {
@@ -181,7 +189,7 @@ pub fn compress(stanzas: &[(&str, &str)], cache: &mut ChunkCache) -> fsx::Result
     }
     let pieces: Vec<&Piece> = keys.iter().map(|k| &cache.memory[k]).collect();
     let (gz, xz) = (assemble_gzip(&pieces, text.as_bytes()), assemble_xz(&pieces));
-    Ok(Compressed { plain: text, gz, xz, chunk_keys: keys })
+    Ok(Compressed { gz, xz, chunk_keys: keys })
 }
 
 fn compress_parallel(
@@ -351,9 +359,9 @@ mod tests {
 
     fn check(list: &[(String, String)], cache: &mut ChunkCache) -> Compressed {
         let refs: Vec<(&str, &str)> = list.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-        let c = compress(&refs, cache).unwrap();
         let text: String = list.iter().map(|(_, t)| format!("{t}\n\n")).collect();
-        assert_eq!(c.plain, text);
+        assert_eq!(packages_text(&refs), text);
+        let c = compress(&text, &refs, cache).unwrap();
         let mut gz = String::new();
         flate2::read::GzDecoder::new(&c.gz[..]).read_to_string(&mut gz).unwrap();
         assert_eq!(gz, text);

@@ -8,7 +8,7 @@
 //! (no second walk of its path) and handed to the caller's reader right there, on the same
 //! thread. Explicit files are read on all cores too.
 
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -58,58 +58,70 @@ fn list_error(path: &Path, e: impl Into<std::io::Error>) -> RepoError {
 
 /// Every `*.deb` below `dir`, read, in path order. The top levels are listed here until there
 /// are enough directories to share out; then each subtree is walked and read on its own core.
+/// Each directory is listed in name order, so the results come out in path order with no
+/// sort of the whole list at the end (one core would sort while the other idled).
 fn read_below<T, F>(dir: &Path, read: &F) -> Result<Vec<T>>
 where
     T: Send,
     F: Fn(File, &Path) -> Result<T> + Sync,
 {
+    /// A package read on this thread, or a directory still to walk, in path order.
+    enum Node<T> {
+        Read(T),
+        Dir(PathBuf),
+    }
     const ENOUGH: usize = 64;
-    let mut found: Vec<(Vec<u8>, T)> = Vec::new();
-    let mut frontier = vec![dir.to_path_buf()];
-    while !frontier.is_empty() && frontier.len() < ENOUGH {
+    let is_dir = |n: &Node<T>| matches!(n, Node::Dir(_));
+    let mut frontier = vec![Node::Dir(dir.to_path_buf())];
+    while frontier.iter().any(is_dir) && frontier.len() < ENOUGH {
         let mut next = Vec::new();
-        for d in &frontier {
-            list_dir(d, &mut next, &mut |fd, name, path| {
-                found.push((order_key(&path), open_and_read(fd, name, &path, read)?));
+        for node in frontier {
+            let Node::Dir(d) = node else {
+                next.push(node);
+                continue;
+            };
+            list_dir(&d, &mut |child| {
+                next.push(match child {
+                    Child::Dir(path) => Node::Dir(path),
+                    Child::Deb(fd, name, path) => Node::Read(open_and_read(fd, name, &path, read)?),
+                });
                 Ok(())
             })?;
         }
         frontier = next;
     }
-    fn walk<T, F>(dir: &Path, read: &F, found: &mut Vec<(Vec<u8>, T)>) -> Result<()>
+    fn walk<T, F>(dir: &Path, read: &F, found: &mut Vec<T>) -> Result<()>
     where
         F: Fn(File, &Path) -> Result<T>,
     {
-        let mut dirs = Vec::new();
-        list_dir(dir, &mut dirs, &mut |fd, name, path| {
-            found.push((order_key(&path), open_and_read(fd, name, &path, read)?));
-            Ok(())
-        })?;
-        dirs.iter().try_for_each(|d| walk(d, read, found))
+        list_dir(dir, &mut |child| match child {
+            Child::Dir(path) => walk(&path, read, found),
+            Child::Deb(fd, name, path) => {
+                found.push(open_and_read(fd, name, &path, read)?);
+                Ok(())
+            }
+        })
     }
-    for part in crate::par::map(&frontier, 8, |d| {
+    let dirs: Vec<&Path> = frontier
+        .iter()
+        .filter_map(|n| match n {
+            Node::Dir(d) => Some(d.as_path()),
+            Node::Read(_) => None,
+        })
+        .collect();
+    let walked = crate::par::map(&dirs, 8, |d| {
         let mut part = Vec::new();
         walk(d, read, &mut part).map(|()| part)
-    }) {
-        found.extend(part?);
+    });
+    let mut walked = walked.into_iter();
+    let mut out = Vec::new();
+    for node in frontier {
+        match node {
+            Node::Read(t) => out.push(t),
+            Node::Dir(_) => out.extend(walked.next().transpose()?.into_iter().flatten()),
+        }
     }
-    // Sort an index by the keys rather than the (large) items themselves, then take each item
-    // once, in that order.
-    let (keys, items): (Vec<Vec<u8>>, Vec<T>) = found.into_iter().unzip();
-    let mut order: Vec<usize> = (0..keys.len()).collect();
-    order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]));
-    let mut items: Vec<Option<T>> = items.into_iter().map(Some).collect();
-    Ok(order.into_iter().filter_map(|i| items[i].take()).collect())
-}
-
-/// A byte string that sorts as `path` does in path order (component by component, `Path`'s
-/// `Ord`): each separator becomes NUL, which no file name holds and which sorts before every
-/// other byte, so `a/b` comes before `a-`. Comparing these is one memcmp; comparing `Path`s
-/// walks their components, which showed when sorting a pool of thousands. (The paths below
-/// one argument are all joined from it and plain names, so no `.` or doubled separators.)
-fn order_key(path: &Path) -> Vec<u8> {
-    use std::os::unix::ffi::OsStrExt;
-    path.as_os_str().as_bytes().iter().map(|&b| if b == b'/' { 0 } else { b }).collect()
+    Ok(out)
 }
 
 fn open_and_read<T>(
@@ -123,66 +135,79 @@ fn open_and_read<T>(
     read(File::from(fd), path)
 }
 
-/// Adds the subdirectories of `dir` to `dirs` and calls `on_deb` for each `*.deb` in it (with
-/// the open directory, the name in it and the full path). Entry types come from the directory
-/// itself, with a `stat` only where the file system does not record them.
-fn list_dir(
-    dir: &Path,
-    dirs: &mut Vec<PathBuf>,
-    on_deb: &mut dyn FnMut(BorrowedFd<'_>, &CStr, PathBuf) -> Result<()>,
-) -> Result<()> {
+/// An entry of a directory being listed: a subdirectory, or a `*.deb` (with the open
+/// directory, its name there and its full path).
+enum Child<'a> {
+    Dir(PathBuf),
+    Deb(BorrowedFd<'a>, &'a CStr, PathBuf),
+}
+
+/// Calls `visit` for each subdirectory and `*.deb` in `dir`, in name order (bytewise, as
+/// path order compares names), while the directory is open. Entry types come from the
+/// directory itself, with a `stat` only where the file system does not record them.
+fn list_dir(dir: &Path, visit: &mut dyn FnMut(Child<'_>) -> Result<()>) -> Result<()> {
     use std::os::unix::ffi::OsStrExt;
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
     let fd = rustix::fs::open(dir, flags, Mode::empty()).map_err(|e| list_error(dir, e))?;
     let mut entries = rustix::fs::Dir::new(fd).map_err(|e| list_error(dir, e))?;
+    let mut children: Vec<(CString, bool)> = Vec::new();
     while let Some(entry) = entries.read() {
         let entry = entry.map_err(|e| list_error(dir, e))?;
         let name = entry.file_name();
         if matches!(name.to_bytes(), b"." | b"..") {
             continue;
         }
-        let dir_fd = entries.fd().map_err(|e| list_error(dir, e))?;
         let mut kind = entry.file_type();
         if kind == FileType::Unknown {
+            let dir_fd = entries.fd().map_err(|e| list_error(dir, e))?;
             let stat = rustix::fs::statat(dir_fd, name, AtFlags::SYMLINK_NOFOLLOW)
                 .map_err(|e| list_error(dir, e))?;
             kind = FileType::from_raw_mode(stat.st_mode);
         }
-        let path = dir.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
         match kind {
-            FileType::Directory => dirs.push(path),
-            FileType::RegularFile if is_deb(name.to_bytes()) => on_deb(dir_fd, name, path)?,
+            FileType::Directory => children.push((name.to_owned(), true)),
+            FileType::RegularFile if is_deb(name.to_bytes()) => {
+                children.push((name.to_owned(), false));
+            }
             _ => {}
         }
+    }
+    children.sort_unstable();
+    let dir_fd = entries.fd().map_err(|e| list_error(dir, e))?;
+    for (name, is_dir) in &children {
+        let path = dir.join(std::ffi::OsStr::from_bytes(name.to_bytes()));
+        visit(if *is_dir { Child::Dir(path) } else { Child::Deb(dir_fd, name, path) })?;
     }
     Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     #[test]
-    fn order_keys_sort_as_paths_do() {
-        let names = [
-            "p/a/b.deb",
-            "p/a-.deb",
-            "p/a/b/c.deb",
-            "p/a.b.deb",
-            "p/ab.deb",
-            "p/a/a-b.deb",
-            "p/a0/x.deb",
-            "p/a/.deb",
-            "p/a b.deb",
-            "p/\u{e9}.deb",
-            "p/z.deb",
-            "p/a/b-c/d.deb",
-        ];
-        let mut by_path: Vec<&Path> = names.iter().map(Path::new).collect();
-        by_path.sort();
-        let mut by_key = by_path.clone();
-        by_key.reverse();
-        by_key.sort_by_key(|p| super::order_key(p));
-        assert_eq!(by_key, by_path);
+    fn packages_below_a_directory_come_in_path_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        // Enough directories that the walk is shared out, and names where bytewise order of
+        // whole paths differs from path order (`a/b` before `a-`, as `/` > `-`).
+        let mut names: Vec<String> = (0..80).map(|i| format!("p/{i:03}/x.deb")).collect();
+        names.extend(
+            ["p/a/b.deb", "p/a-.deb", "p/a/b/c.deb", "p/a.b.deb", "p/ab.deb", "p/a/a-b.deb"]
+                .map(String::from),
+        );
+        names.extend(
+            ["p/a/.deb", "p/a b.deb", "p/\u{e9}.deb", "p/z.deb", "top.deb"].map(String::from),
+        );
+        for n in &names {
+            let path = tmp.path().join(n);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"").unwrap();
+        }
+        std::fs::write(tmp.path().join("p/not-a-package.txt"), b"").unwrap();
+        let read = |_: std::fs::File, p: &Path| Ok(p.to_path_buf());
+        let found = super::read_below(tmp.path(), &read).unwrap();
+        let mut expected: Vec<PathBuf> = names.iter().map(|n| tmp.path().join(n)).collect();
+        expected.sort();
+        assert_eq!(found, expected);
     }
 }

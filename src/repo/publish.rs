@@ -183,30 +183,43 @@ fn prepare(
     Ok(Prepared { version, filename, pool, entry })
 }
 
-/// Hashes index variants on two threads: SHA-512 of the uncompressed Packages (the longest
-/// job) on its own, everything else on this one.
-fn hash_variants(variants: &[(&str, &[u8]); 3]) -> Vec<IndexHashes> {
-    let hex256 = |b: &[u8]| hex::encode(Sha256::digest(b));
-    let hex512 = |b: &[u8]| hex::encode(Sha512::digest(b));
-    let plain = variants[0].1;
-    let (plain512, rest) = std::thread::scope(|s| {
-        let big = s.spawn(|| hex512(plain));
-        let rest: Vec<(String, Option<String>)> = variants
-            .iter()
-            .enumerate()
-            .map(|(i, (_, b))| (hex256(b), (i > 0).then(|| hex512(b))))
-            .collect();
-        (big.join().unwrap_or_else(|_| hex512(plain)), rest)
+/// Size, SHA-256 and SHA-512 of one index variant.
+fn index_hashes(bytes: &[u8]) -> IndexHashes {
+    IndexHashes {
+        size: bytes.len() as u64,
+        sha256: hex::encode(Sha256::digest(bytes)),
+        sha512: hex::encode(Sha512::digest(bytes)),
+    }
+}
+
+/// One Packages index in its three variants (suffix, bytes, hashes), and the chunk keys used.
+struct BuiltIndex {
+    variants: [(&'static str, Vec<u8>, IndexHashes); 3],
+    chunk_keys: Vec<String>,
+}
+
+/// Builds one Packages index and its .gz and .xz. The uncompressed text is hashed on a thread
+/// of its own while it is compressed (on all cores), so neither waits for the other; the two
+/// compressed variants are then hashed side by side.
+fn build_index(stanzas: &[(&str, &str)], cache: &mut ChunkCache) -> Result<BuiltIndex> {
+    let text = compress::packages_text(stanzas);
+    let (compressed, plain) = std::thread::scope(|s| {
+        let hashing = s.spawn(|| index_hashes(text.as_bytes()));
+        let compressed = compress::compress(&text, stanzas, cache);
+        (compressed, joined(hashing))
     });
-    variants
-        .iter()
-        .zip(rest)
-        .map(|((_, b), (sha256, sha512))| IndexHashes {
-            size: b.len() as u64,
-            sha256,
-            sha512: sha512.unwrap_or_else(|| plain512.clone()),
-        })
-        .collect()
+    let compress::Compressed { gz, xz, chunk_keys } = compressed?;
+    let (gz_hashes, xz_hashes) = std::thread::scope(|s| {
+        let xz_hashes = s.spawn(|| index_hashes(&xz));
+        (index_hashes(&gz), joined(xz_hashes))
+    });
+    let variants = [("", text.into_bytes(), plain), (".gz", gz, gz_hashes), (".xz", xz, xz_hashes)];
+    Ok(BuiltIndex { variants, chunk_keys })
+}
+
+/// The result of a scoped thread; its panic, if any, goes on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Writes new pool files (temp + rename each) on several threads: for an initial import the
@@ -420,17 +433,13 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
                 .collect();
             let pairs: Vec<(&str, &str)> =
                 selected.iter().map(|e| (e.package.as_str(), e.stanza.as_str())).collect();
-            let compressed = compress::compress(&pairs, &mut cache)?;
-            let plain = &compressed.plain;
-            chunks.insert(dir.clone(), compressed.chunk_keys.clone());
-            let variants =
-                [("", plain.as_bytes()), (".gz", &compressed.gz[..]), (".xz", &compressed.xz[..])];
-            let all_hashes = hash_variants(&variants);
-            for ((suffix, bytes), hashes) in variants.into_iter().zip(all_hashes) {
+            let built = build_index(&pairs, &mut cache)?;
+            chunks.insert(dir.clone(), built.chunk_keys);
+            for (suffix, bytes, hashes) in built.variants {
                 let rel = format!("{dir}/Packages{suffix}");
                 let by256 = dists.join(&dir).join("by-hash/SHA256").join(&hashes.sha256);
                 let by512 = dists.join(&dir).join("by-hash/SHA512").join(&hashes.sha512);
-                if fsio::write_once(&by256, bytes)? {
+                if fsio::write_once(&by256, &bytes)? {
                     written.push(by256.clone());
                 }
                 if !by512.exists() {
@@ -590,8 +599,12 @@ fn check_inputs(
     // Newest version per (package, arch) and the published entries by key, before this run.
     let mut newest: BTreeMap<(&str, &str), (Version, &str)> = BTreeMap::new();
     let mut by_key: BTreeMap<(&str, &str), Vec<(Version, &Entry)>> = BTreeMap::new();
-    // Only the packages being published matter: skip parsing every version of a large suite.
-    let names: HashSet<&str> = debs.iter().filter_map(|d| d.control.get("Package")).collect();
+    // Only the packages being published matter: skip parsing every version of a large suite
+    // (and hashing every input's name when the suite is still empty).
+    let names: HashSet<&str> = match db.entries.is_empty() {
+        true => HashSet::new(),
+        false => debs.iter().filter_map(|d| d.control.get("Package")).collect(),
+    };
     for e in db.entries.iter().filter(|e| names.contains(e.package.as_str())) {
         let v = e.parsed_version();
         let k = (e.package.as_str(), e.architecture.as_str());
@@ -679,12 +692,12 @@ fn check_inputs(
 /// Whether the pool file is already there with these bytes. Different bytes are refused when
 /// any suite lists that file; an unlisted one (left by an interrupted publish) is replaced.
 fn check_pool_file(layout: &Layout, filename: &str, deb: &DebFile, pool: PoolFile) -> Result<bool> {
-    let path = layout.root.join(filename);
     match pool {
         PoolFile::Missing => return Ok(false),
         PoolFile::TheInput => return Ok(true),
         PoolFile::Other => {}
     }
+    let path = layout.root.join(filename);
     let existing = sha256_file(&path)?;
     if existing == deb.hashes.sha256 {
         return Ok(true);
