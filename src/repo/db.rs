@@ -6,14 +6,19 @@
 //! as the record of intent: a publish killed after that point is completed by the next one,
 //! which sees that the Release files on disk do not match [`SuiteDb::published`].
 //!
-//! Format: one line of JSON ([`Meta`]), a blank line, then one deb822 paragraph per entry:
-//! `Cts-Component:` and `Cts-Added:` followed by the Packages stanza exactly as published.
-//! Loading it is a split on blank lines, not a JSON parse of 10,000 escaped strings, so that
-//! publishing one package into a large suite stays cheap.
+//! Format 3: one deb822 paragraph per entry (`Cts-Component:` and `Cts-Added:` followed by the
+//! Packages stanza exactly as published), each followed by a blank line, then one line of JSON
+//! ([`Meta`]) last. Loading it is a split on blank lines, not a JSON parse of 10,000 escaped
+//! strings, so that publishing one package into a large suite stays cheap; and with the
+//! metadata last, a publisher writes the entries (megabytes) on a thread of its own while it
+//! builds the indices, and appends the metadata, which depends on them, at the end
+//! ([`EntriesWriter`]). Format 2 (the same, with the JSON line first) is still read.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
 
 use serde::{Deserialize, Serialize};
 
@@ -23,7 +28,9 @@ use super::fsio;
 use crate::fsx;
 use crate::version::Version;
 
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
+/// The format before this one (metadata first), still read.
+const FORMAT_META_FIRST: u32 = 2;
 
 /// One published package in one suite.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,50 +185,108 @@ impl SuiteDb {
         }
         let text = fsx::read_to_string(path)?;
         let bad = |message: String| RepoError::Config { path: path.to_path_buf(), message };
-        let (meta_line, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        // The JSON line is the first (format 2, or a suite without entries) or the last one.
+        let (meta_line, rest) = if text.starts_with('{') {
+            text.split_once('\n').unwrap_or((&text, ""))
+        } else {
+            let body = text.strip_suffix('\n').unwrap_or(&text);
+            let (rest, meta_line) = body.rsplit_once('\n').unwrap_or(("", body));
+            (meta_line, rest)
+        };
         let meta: Meta = serde_json::from_str(meta_line)
             .map_err(|e| RepoError::StateParse { path: path.to_path_buf(), source: e })?;
-        if meta.format != FORMAT {
+        if meta.format != FORMAT && meta.format != FORMAT_META_FIRST {
             return Err(bad(format!(
-                "unknown state format {} (this cts-deb reads {FORMAT})",
+                "unknown state format {} (this cts-deb reads {FORMAT_META_FIRST} and {FORMAT})",
                 meta.format
             )));
         }
         let blocks: Vec<&str> = rest.split("\n\n").filter(|b| !b.trim().is_empty()).collect();
         // A suite of thousands of packages is parsed on all cores (this is most of the fixed
         // cost of publishing one more package).
-        let entries = crate::par::map(&blocks, 512, |b| {
-            Entry::parse(b.trim_start_matches('\n')).map_err(bad)
-        })
-        .into_iter()
-        .collect::<Result<Vec<_>>>()?;
+        let entries =
+            crate::par::map(&blocks, 512, |b| Entry::parse(b.trim_matches('\n')).map_err(bad))
+                .into_iter()
+                .collect::<Result<Vec<_>>>()?;
         Ok(SuiteDb { meta, entries })
     }
 
     /// Writes the database atomically (temp file, fsync, rename).
     pub fn save(&self, path: &Path) -> Result<()> {
-        fsio::replace(path, self.render(path)?.as_bytes())?;
+        let mut text = render_entries(&self.entries);
+        text.push_str(&render_meta(&self.meta, path)?);
+        fsio::replace(path, text.as_bytes())?;
         Ok(())
     }
+}
 
-    /// The file contents; `path` only names the file in errors.
-    pub fn render(&self, path: &Path) -> Result<String> {
-        let meta = serde_json::to_string(&self.meta)
-            .map_err(|e| RepoError::StateParse { path: path.to_path_buf(), source: e })?;
-        let size: usize = self.entries.iter().map(|e| e.stanza.len() + 64).sum();
-        let mut out = String::with_capacity(meta.len() + size + 2);
-        out.push_str(&meta);
+/// The last line of the file: `meta` as JSON, marked with the current format. `path` only
+/// names the file in errors.
+pub fn render_meta(meta: &Meta, path: &Path) -> Result<String> {
+    let meta = Meta { format: FORMAT, ..meta.clone() };
+    let mut line = serde_json::to_string(&meta)
+        .map_err(|e| RepoError::StateParse { path: path.to_path_buf(), source: e })?;
+    line.push('\n');
+    Ok(line)
+}
+
+/// The entry paragraphs of the file, each followed by a blank line.
+pub fn render_entries(entries: &[Entry]) -> String {
+    let size: usize = entries.iter().map(|e| e.stanza.len() + 64).sum();
+    let mut out = String::with_capacity(size);
+    for e in entries {
+        out.push_str("Cts-Component: ");
+        out.push_str(&e.component);
+        out.push_str("\nCts-Added: ");
+        out.push_str(&e.added.to_string());
+        out.push('\n');
+        out.push_str(&e.stanza);
         out.push_str("\n\n");
-        for e in &self.entries {
-            out.push_str("Cts-Component: ");
-            out.push_str(&e.component);
-            out.push_str("\nCts-Added: ");
-            out.push_str(&e.added.to_string());
-            out.push('\n');
-            out.push_str(&e.stanza);
-            out.push_str("\n\n");
+    }
+    out
+}
+
+/// A new database file being written: the entries go to its temporary file on a thread of
+/// their own ([`EntriesWriter::start`]); [`EntriesWriter::finish`] appends the metadata and
+/// hands over the staged (not yet synced or renamed) file. Dropped unfinished (a publish that
+/// failed), it waits for the thread and removes the temporary file.
+#[derive(Debug)]
+pub struct EntriesWriter {
+    path: PathBuf,
+    entries: Arc<Vec<Entry>>,
+    thread: Option<JoinHandle<fsx::Result<fsio::Staged>>>,
+}
+
+impl EntriesWriter {
+    pub fn start(path: &Path, entries: &Arc<Vec<Entry>>) -> EntriesWriter {
+        let (target, shared) = (path.to_path_buf(), Arc::clone(entries));
+        let thread = std::thread::Builder::new()
+            .name("db-entries".into())
+            .spawn(move || fsio::Staged::write(&target, render_entries(&shared).as_bytes()))
+            // No thread to be had: nothing is written yet, and `finish` writes it all.
+            .ok();
+        EntriesWriter { path: path.to_path_buf(), entries: Arc::clone(entries), thread }
+    }
+
+    /// Appends `meta` and returns the staged file.
+    pub fn finish(mut self, meta: &Meta) -> Result<fsio::Staged> {
+        let meta = render_meta(meta, &self.path)?;
+        let staged = match self.thread.take() {
+            Some(thread) => {
+                thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?
+            }
+            None => fsio::Staged::write(&self.path, render_entries(&self.entries).as_bytes())?,
+        };
+        staged.append(meta.as_bytes())?;
+        Ok(staged)
+    }
+}
+
+impl Drop for EntriesWriter {
+    fn drop(&mut self) {
+        if let Some(Ok(Ok(staged))) = self.thread.take().map(JoinHandle::join) {
+            staged.discard();
         }
-        Ok(out)
     }
 }
 
@@ -249,5 +314,39 @@ mod tests {
         assert_eq!(back.entries, db.entries);
         assert_eq!(back.meta.tombstones, db.meta.tombstones);
         assert_eq!(back.entries[0].sha256, hashes.sha256);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("Cts-Component: main\n"), "{text:.40}");
+        assert!(text.ends_with("}\n") && text.contains("\n{\"format\":3,"), "{text}");
+
+        // Format 2 (the JSON line first), as earlier versions wrote it, is read too.
+        let (body, meta) = text.strip_suffix('\n').unwrap().rsplit_once('\n').unwrap();
+        let old = format!("{}\n\n{body}", meta.replace("\"format\":3", "\"format\":2"));
+        std::fs::write(&path, old).unwrap();
+        let back = SuiteDb::load(&path).unwrap();
+        assert_eq!(back.entries, db.entries);
+        assert_eq!(back.meta.tombstones, db.meta.tombstones);
+
+        // A suite without entries is the JSON line alone.
+        SuiteDb::load(&dir.path().join("none.db")).unwrap().save(&path).unwrap();
+        assert!(SuiteDb::load(&path).unwrap().entries.is_empty());
+    }
+
+    #[test]
+    fn a_writer_dropped_unfinished_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        let entries = std::sync::Arc::new(vec![Entry::new(
+            "main",
+            ["a", "1", "all"],
+            "pool/main/a/a/a_1_all.deb",
+            &Hashes::of(b"a"),
+            "Package: a\nVersion: 1\nArchitecture: all",
+            1,
+        )]);
+        drop(EntriesWriter::start(&path, &entries));
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        let staged = EntriesWriter::start(&path, &entries).finish(&Meta::default()).unwrap();
+        staged.commit().unwrap();
+        assert_eq!(SuiteDb::load(&path).unwrap().entries, *entries);
     }
 }

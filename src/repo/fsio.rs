@@ -78,6 +78,22 @@ impl Staged {
         Ok(Staged { tmp, path: path.to_path_buf() })
     }
 
+    /// Adds `contents` at the end of the temporary file.
+    pub fn append(&self, contents: &[u8]) -> fsx::Result<()> {
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(&self.tmp)
+            .map_err(|e| FsError::new("open", &self.tmp, e))?;
+        f.write_all(contents).map_err(|e| FsError::new("write", &self.tmp, e))
+    }
+
+    /// Removes the temporary file instead of committing it.
+    pub fn discard(self) {
+        // Best effort: a leftover temporary file (its name carries TMP_MARKER) is removed by
+        // `repo gc`.
+        let _ = fs::remove_file(&self.tmp);
+    }
+
     pub fn tmp_path(&self) -> &Path {
         &self.tmp
     }

@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256, Sha512};
 
 use super::compress::{self, ChunkCache};
 use super::config::{Layout, RepoConfig};
 use super::control::{check_package_name, check_path_name, PUBLISHER_FIELDS};
-use super::db::{entry_order, Entry, IndexHashes, Published, SuiteDb};
+use super::db::{entry_order, EntriesWriter, Entry, IndexHashes, Published, SuiteDb};
 use super::debfile::DebFile;
 use super::error::{RepoError, Result};
 use super::fsio::{self, fault_point, RepoLock};
@@ -390,6 +391,9 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
 
     // 2. Indices under by-hash/ (content-addressed, immutable).
     entries.sort_by(entry_order);
+    // The entries are final: the new database's entries are written meanwhile.
+    let entries = Arc::new(entries);
+    let db_writer = EntriesWriter::start(&db_path, &entries);
     affected_entries.extend(removed.iter().map(|e| (e.component.clone(), e.architecture.clone())));
     let affected: BTreeSet<(String, String)> = affected_entries
         .into_iter()
@@ -483,11 +487,10 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
             tombstones.insert(e.filename.clone(), now_unix);
         }
     }
-    for e in &entries {
+    for e in entries.iter() {
         tombstones.remove(&e.filename);
     }
     let sha = |b: &[u8]| hex::encode(Sha256::digest(b));
-    db.entries = entries;
     db.meta.indices = indices;
     db.meta.chunks = chunks;
     db.meta.tombstones = tombstones;
@@ -498,7 +501,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     };
     // The pool files, the by-hash files and the new database become durable before the
     // database is renamed into place.
-    let staged_db = fsio::Staged::write(&db_path, db.render(&db_path)?.as_bytes())?;
+    let staged_db = db_writer.finish(&db.meta)?;
     written.push(staged_db.tmp_path().to_path_buf());
     fsio::make_durable(&written, &layout.root)?;
     staged_db.commit()?;
@@ -533,7 +536,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
     fault_point("inrelease");
     report.wrote_release = true;
     drop(to_copy);
-    drop_in_background((debs, db, cache));
+    drop_in_background((debs, db, entries, cache));
     Ok(report)
 }
 

@@ -288,7 +288,11 @@ fn verify(repo: &Path, canonical: bool) -> BTreeMap<String, BTreeSet<(String, St
     for (dir, plain) in plain_by_dir {
         let arch = dir.trim_start_matches("main/binary-").to_string();
         let mut set = BTreeSet::new();
-        for stanza in parse_paragraphs(std::str::from_utf8(&plain).unwrap()) {
+        let plain = std::str::from_utf8(&plain).unwrap();
+        // Stanzas separated by exactly one blank line; the file ends with one.
+        assert!(!plain.starts_with('\n') && !plain.contains("\n\n\n"), "{dir}: {plain}");
+        assert!(plain.is_empty() || plain.ends_with("\n\n"), "{dir}: {plain}");
+        for stanza in parse_paragraphs(plain) {
             for f in ["Package", "Version", "Architecture", "Description", "Filename", "Size"] {
                 assert!(stanza.contains_key(f), "stanza lacks {f}: {stanza:?}");
             }
