@@ -7,9 +7,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Number of worker threads to use: the available parallelism (at least 1).
+/// Number of worker threads to use: the available parallelism (at least 1). Asked once per
+/// process: std reads the cgroup quota files on every call.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get()).max(1)
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).max(1))
 }
 
 /// `items.iter().map(f).collect()`, computed on all cores in batches of `batch` items; the

@@ -246,8 +246,8 @@ pub fn render_entries(entries: &[Entry]) -> String {
     out
 }
 
-/// A new database file being written: the entries go to its temporary file on a thread of
-/// their own ([`EntriesWriter::start`]); [`EntriesWriter::finish`] appends the metadata and
+/// A new database file being written: the entries go to its temporary file (and to disk) on a
+/// thread of their own ([`EntriesWriter::start`]); [`EntriesWriter::finish`] appends the metadata and
 /// hands over the staged (not yet synced or renamed) file. Dropped unfinished (a publish that
 /// failed), it waits for the thread and removes the temporary file.
 #[derive(Debug)]
@@ -262,7 +262,13 @@ impl EntriesWriter {
         let (target, shared) = (path.to_path_buf(), Arc::clone(entries));
         let thread = std::thread::Builder::new()
             .name("db-entries".into())
-            .spawn(move || fsio::Staged::write(&target, render_entries(&shared).as_bytes()))
+            .spawn(move || {
+                // Synced here too, while the publisher is still busy with the indices: the
+                // final sync then only has the metadata line left to write.
+                let staged = fsio::Staged::write(&target, render_entries(&shared).as_bytes())?;
+                staged.sync_data()?;
+                Ok(staged)
+            })
             // No thread to be had: nothing is written yet, and `finish` writes it all.
             .ok();
         EntriesWriter { path: path.to_path_buf(), entries: Arc::clone(entries), thread }

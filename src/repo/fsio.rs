@@ -87,6 +87,12 @@ impl Staged {
         f.write_all(contents).map_err(|e| FsError::new("write", &self.tmp, e))
     }
 
+    /// Makes what was written so far durable (`fdatasync`).
+    pub fn sync_data(&self) -> fsx::Result<()> {
+        let file = File::open(&self.tmp).map_err(|e| FsError::new("open", &self.tmp, e))?;
+        file.sync_data().map_err(|e| FsError::new("sync", &self.tmp, e))
+    }
+
     /// Removes the temporary file instead of committing it.
     pub fn discard(self) {
         // Best effort: a leftover temporary file (its name carries TMP_MARKER) is removed by

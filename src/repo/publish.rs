@@ -159,6 +159,8 @@ struct Prepared {
     pool: PoolFile,
     /// The database entry, used when the input is planned.
     entry: Entry,
+    /// Its line of the report, as if added.
+    row: Published1,
 }
 
 /// Checks `deb` on its own ([`check_one`]) and works out its version, pool path, what that
@@ -181,7 +183,15 @@ fn prepare(
         now,
     );
     let pool = pool_file(&layout.root.join(&filename), &deb.path);
-    Ok(Prepared { version, filename, pool, entry })
+    let row = Published1 {
+        path: deb.path.clone(),
+        filename: filename.clone(),
+        package: entry.package.clone(),
+        version: entry.version.clone(),
+        architecture: entry.architecture.clone(),
+        outcome: Outcome::Added,
+    };
+    Ok(Prepared { version, filename, pool, entry, row })
 }
 
 /// Size, SHA-256 and SHA-512 of one index variant.
@@ -341,8 +351,13 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
         .filter(|p| !p.pool_exists)
         .map(|p| (layout.root.join(&p.entry.filename), &debs[p.deb_index].bytes[..]))
         .collect();
-    let mut affected_entries: Vec<(String, String)> =
-        plan.iter().map(|p| (p.entry.component.clone(), p.entry.architecture.clone())).collect();
+    // The (component, architecture) pairs the plan touches: a few, however many inputs.
+    let mut affected_entries: Vec<(String, String)> = Vec::new();
+    for e in plan.iter().map(|p| &p.entry) {
+        if !affected_entries.iter().any(|(c, a)| *c == e.component && *a == e.architecture) {
+            affected_entries.push((e.component.clone(), e.architecture.clone()));
+        }
+    }
 
     // Retention over the package/architecture pairs named on the command line.
     let mut entries = std::mem::take(&mut db.entries);
@@ -624,18 +639,10 @@ fn check_inputs(
     let mut rows = Vec::new();
     for (i, (deb, prepared)) in debs.iter().zip(prepared).enumerate() {
         // check_one ran on the reader threads; its refusal is reported here, in input order.
-        let Prepared { version, filename, pool, entry } = prepared?;
+        let Prepared { version, filename, pool, entry, mut row } = prepared?;
         let field = |name| deb.control.get(name).unwrap_or_default();
         let (package, version_text, arch) =
             (field("Package"), field("Version"), field("Architecture"));
-        let row = |outcome| Published1 {
-            path: deb.path.clone(),
-            filename: filename.clone(),
-            package: package.to_string(),
-            version: version_text.to_string(),
-            architecture: arch.to_string(),
-            outcome,
-        };
         let conflict = |existing: &str| {
             RepoError::Conflict(Box::new(super::error::Conflict {
                 path: deb.path.clone(),
@@ -655,9 +662,9 @@ fn check_inputs(
             if e.sha256 != deb.hashes.sha256 {
                 return Err(conflict(&e.sha256));
             }
-            let mut r = row(Outcome::Unchanged);
-            r.filename = e.filename.clone();
-            rows.push(r);
+            row.outcome = Outcome::Unchanged;
+            row.filename = e.filename.clone();
+            rows.push(row);
             continue;
         }
         let planned_same = planned_by_key
@@ -667,7 +674,8 @@ fn check_inputs(
             if plan[k].entry.sha256 != deb.hashes.sha256 {
                 return Err(conflict(&plan[k].entry.sha256));
             }
-            rows.push(row(Outcome::Unchanged));
+            row.outcome = Outcome::Unchanged;
+            rows.push(row);
             continue;
         }
         if !opts.allow_older {
@@ -687,7 +695,7 @@ fn check_inputs(
         let pool_exists = check_pool_file(layout, &filename, deb, pool)?;
         planned_by_key.entry((package, arch)).or_default().push(plan.len());
         plan.push(Planned { deb_index: i, entry, version, pool_exists });
-        rows.push(row(Outcome::Added));
+        rows.push(row);
     }
     Ok((plan, rows))
 }
