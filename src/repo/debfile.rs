@@ -99,7 +99,7 @@ pub fn read_control(deb: &[u8]) -> std::result::Result<Paragraph, String> {
             (0, "debian-binary") => {}
             (0, other) => return Err(format!("first member is `{other}`, not debian-binary")),
             (_, n) if n.starts_with("control.tar") => {
-                control_text = Some(control_from(n, &data)?);
+                control_text = Some(control_from(n, data)?);
             }
             (_, n) if n.starts_with("data.tar") && n.ends_with(".zst") => {
                 return Err(format!(
@@ -123,12 +123,24 @@ pub fn read_control(deb: &[u8]) -> std::result::Result<Paragraph, String> {
 /// decompressed as the tar reader goes and only up to `./control`: dpkg-deb writes it near
 /// the start, so the maintainer scripts, md5sums and the archive's zero padding after it are
 /// not inflated (on a pool of small packages, that padding was most of the work).
-fn control_from(name: &str, data: &[u8]) -> std::result::Result<Vec<u8>, String> {
+fn control_from(name: &str, data: Vec<u8>) -> std::result::Result<Vec<u8>, String> {
     let found = match name.strip_prefix("control.tar") {
-        Some("") => find_control(data),
+        Some("") => find_control(&data[..]),
+        Some(".gz") => GZ_DECODER.with(|slot| {
+            // One decoder per thread, reset for each member: a new one allocates and clears
+            // its 32 KiB window, which cost more than inflating a small control member.
+            let mut slot = slot.borrow_mut();
+            let decoder = match slot.as_mut() {
+                Some(decoder) => {
+                    decoder.reset(Cursor::new(data));
+                    decoder
+                }
+                None => slot.insert(flate2::bufread::GzDecoder::new(Cursor::new(data))),
+            };
+            find_control(decoder)
+        }),
         // bufread: the member is already in memory, no second buffer.
-        Some(".gz") => find_control(flate2::bufread::GzDecoder::new(data)),
-        Some(".xz") => find_control(xz2::bufread::XzDecoder::new(data)),
+        Some(".xz") => find_control(xz2::bufread::XzDecoder::new(&data[..])),
         Some(".zst") => {
             return Err(format!(
                 "member {name} is zstd-compressed, which dpkg before 1.21.18 cannot read; \
@@ -138,6 +150,11 @@ fn control_from(name: &str, data: &[u8]) -> std::result::Result<Vec<u8>, String>
         _ => return Err(format!("unknown member {name}")),
     };
     found.map_err(|e| format!("{name}: {e}"))
+}
+
+thread_local! {
+    static GZ_DECODER: std::cell::RefCell<Option<flate2::bufread::GzDecoder<Cursor<Vec<u8>>>>> =
+        const { std::cell::RefCell::new(None) };
 }
 
 fn find_control(tar: impl Read) -> std::result::Result<Vec<u8>, String> {

@@ -246,7 +246,12 @@ pub fn fault_point(step: &str) {
     if std::env::var_os("CTS_DEB_TIMINGS").is_some() {
         static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
         let start = START.get_or_init(std::time::Instant::now);
-        eprintln!("cts-deb: timing: {step}: {:.3} s", start.elapsed().as_secs_f64());
+        // Resident memory in MiB (second field of statm, in 4 KiB pages).
+        let rss = std::fs::read_to_string("/proc/self/statm")
+            .ok()
+            .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or(0, |pages| pages * 4 / 1024);
+        eprintln!("cts-deb: timing: {step}: {:.3} s, {rss} MiB", start.elapsed().as_secs_f64());
     }
     if let Ok(spec) = std::env::var("CTS_DEB_FAULT") {
         if spec.strip_prefix("after:") == Some(step) {
