@@ -40,7 +40,11 @@ where
         if below.is_empty() {
             return Err(RepoError::Usage(format!("no .deb files below `{}`", arg.display())));
         }
-        out.extend(below);
+        if out.is_empty() {
+            out = below;
+        } else {
+            out.extend(below);
+        }
     }
     for r in crate::par::map(&files, 32, read_path) {
         out.push(r?);
@@ -102,23 +106,43 @@ where
             }
         })
     }
-    let dirs: Vec<&Path> = frontier
-        .iter()
-        .filter_map(|n| match n {
-            Node::Dir(d) => Some(d.as_path()),
-            Node::Read(_) => None,
-        })
-        .collect();
-    let walked = crate::par::map(&dirs, 8, |d| {
-        let mut part = Vec::new();
-        walk(d, read, &mut part).map(|()| part)
-    });
-    let mut walked = walked.into_iter();
-    let mut out = Vec::new();
+    // Subtrees are shared out in runs of up to RUN consecutive directories, each run read into
+    // one vector: a vector per directory (a pool has one per source package) would hold one
+    // package in room for four.
+    const RUN: usize = 8;
+    /// A package read at the top levels, or the place of the next run.
+    enum Segment<T> {
+        Read(T),
+        Run,
+    }
+    let mut segments: Vec<Segment<T>> = Vec::new();
+    let mut runs: Vec<Vec<PathBuf>> = Vec::new();
     for node in frontier {
         match node {
-            Node::Read(t) => out.push(t),
-            Node::Dir(_) => out.extend(walked.next().transpose()?.into_iter().flatten()),
+            Node::Read(t) => segments.push(Segment::Read(t)),
+            Node::Dir(d) => match (segments.last(), runs.last_mut()) {
+                (Some(Segment::Run), Some(run)) if run.len() < RUN => run.push(d),
+                _ => {
+                    runs.push(vec![d]);
+                    segments.push(Segment::Run);
+                }
+            },
+        }
+    }
+    let walked = crate::par::map(&runs, 1, |run| {
+        let mut part = Vec::with_capacity(run.len());
+        run.iter().try_for_each(|d| walk(d, read, &mut part)).map(|()| part)
+    });
+    let mut parts = Vec::with_capacity(walked.len());
+    for part in walked {
+        parts.push(part?);
+    }
+    let mut out = Vec::with_capacity(segments.len() + parts.iter().map(Vec::len).sum::<usize>());
+    let mut parts = parts.into_iter();
+    for segment in segments {
+        match segment {
+            Segment::Read(t) => out.push(t),
+            Segment::Run => out.extend(parts.next().into_iter().flatten()),
         }
     }
     Ok(out)
@@ -195,6 +219,8 @@ mod tests {
             ["p/a/b.deb", "p/a-.deb", "p/a/b/c.deb", "p/a.b.deb", "p/ab.deb", "p/a/a-b.deb"]
                 .map(String::from),
         );
+        // A package between two directories of what would otherwise be one run.
+        names.push("p/042.deb".into());
         names.extend(
             ["p/a/.deb", "p/a b.deb", "p/\u{e9}.deb", "p/z.deb", "top.deb"].map(String::from),
         );
