@@ -108,6 +108,9 @@ fn read_debs(
             // bytes are not kept.
             deb.bytes = Vec::new();
         }
+        // The stanza is rendered: of the control fields, only the ones check_inputs looks up
+        // are kept (freed here, the memory serves the next inputs read on this thread).
+        deb.control.keep_only(&["Package", "Version", "Architecture"]);
         Ok(Input { deb, prepared })
     };
     inputs::read_all(args, read)
