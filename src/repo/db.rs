@@ -247,9 +247,10 @@ pub fn render_entries(entries: &[Entry]) -> String {
 }
 
 /// A new database file being written: the entries go to its temporary file (and to disk) on a
-/// thread of their own ([`EntriesWriter::start`]); [`EntriesWriter::finish`] appends the metadata and
-/// hands over the staged (not yet synced or renamed) file. Dropped unfinished (a publish that
-/// failed), it waits for the thread and removes the temporary file.
+/// thread of their own ([`EntriesWriter::start`]); [`EntriesWriter::finish`] appends the
+/// metadata and hands over the staged file (the metadata not yet synced, the file not yet
+/// renamed). Dropped unfinished (a publish that failed), it waits for the thread and removes
+/// the temporary file.
 #[derive(Debug)]
 pub struct EntriesWriter {
     path: PathBuf,

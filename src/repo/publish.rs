@@ -622,9 +622,10 @@ fn check_inputs(
     let mut by_key: BTreeMap<(&str, &str), Vec<(Version, &Entry)>> = BTreeMap::new();
     // Only the packages being published matter: skip parsing every version of a large suite
     // (and hashing every input's name when the suite is still empty).
-    let names: HashSet<&str> = match db.entries.is_empty() {
-        true => HashSet::new(),
-        false => debs.iter().filter_map(|d| d.control.get("Package")).collect(),
+    let names: HashSet<&str> = if db.entries.is_empty() {
+        HashSet::new()
+    } else {
+        debs.iter().filter_map(|d| d.control.get("Package")).collect()
     };
     for e in db.entries.iter().filter(|e| names.contains(e.package.as_str())) {
         let v = e.parsed_version();
