@@ -124,10 +124,15 @@ pub fn parse_header(raw: &[u8; HEADER_LEN], offset: u64) -> Result<MemberHeader,
     })
 }
 
-/// Reads an ar archive member by member from a sequential reader.
+/// Reads an ar archive member by member from a sequential reader. A member whose body runs
+/// past the end of the input (a cut-off download) is an error naming it, whether its body is
+/// read or skipped; a missing pad byte after the last member is not (nothing follows it).
 pub struct ArReader<R: Read> {
     inner: R,
     offset: u64,
+    /// The current member's name, and the offset where its body ends.
+    member: String,
+    body_end: u64,
     /// Bytes of the current member's body not consumed yet.
     body_left: u64,
     /// The pad byte after an odd-sized member, not consumed yet.
@@ -142,7 +147,25 @@ impl<R: Read> ArReader<R> {
         if &magic != MAGIC {
             return Err(invalid(ArFormatError::BadMagic));
         }
-        Ok(ArReader { inner, offset: 8, body_left: 0, pad_left: 0 })
+        Ok(ArReader {
+            inner,
+            offset: 8,
+            member: String::new(),
+            body_end: 8,
+            body_left: 0,
+            pad_left: 0,
+        })
+    }
+
+    /// The current member ends past the end of the input, which came at `self.offset`.
+    fn truncated(&self) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::UnexpectedEof,
+            format!(
+                "truncated: member {} ends at byte {}, but the archive ends at byte {}",
+                self.member, self.body_end, self.offset
+            ),
+        )
     }
 
     /// The next member's header, skipping whatever the caller left unread of the previous one.
@@ -152,8 +175,12 @@ impl<R: Read> ArReader<R> {
         if rest > 0 {
             let skipped = io::copy(&mut (&mut self.inner).take(rest), &mut io::sink())?;
             self.offset += skipped;
-            if skipped != rest {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "truncated ar member"));
+            if skipped < self.body_left {
+                return Err(self.truncated());
+            }
+            if skipped < rest {
+                // Only the pad byte is missing: the input ended right after this member.
+                return Ok(None);
             }
             self.body_left = 0;
             self.pad_left = 0;
@@ -174,6 +201,8 @@ impl<R: Read> ArReader<R> {
         }
         let header = parse_header(&raw, self.offset).map_err(invalid)?;
         self.offset += HEADER_LEN as u64;
+        self.member.clone_from(&header.name);
+        self.body_end = self.offset + header.size;
         self.body_left = header.size;
         self.pad_left = header.size % 2;
         Ok(Some(header))
@@ -198,7 +227,7 @@ impl<R: Read> Read for MemberBody<'_, R> {
         let max = buf.len().min(usize::try_from(self.ar.body_left).unwrap_or(usize::MAX));
         let n = self.ar.inner.read(&mut buf[..max])?;
         if n == 0 {
-            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "truncated ar member"));
+            return Err(self.ar.truncated());
         }
         self.ar.body_left -= n as u64;
         self.ar.offset += n as u64;
@@ -251,6 +280,29 @@ mod tests {
         assert_eq!(body, b"abc");
         // The second member is found even when its body is not read.
         assert_eq!(ar.next_member().unwrap().unwrap(), header("b", 2));
+        assert!(ar.next_member().unwrap().is_none());
+    }
+
+    #[test]
+    fn a_cut_off_member_is_named_whether_read_or_skipped() {
+        let mut out = Vec::new();
+        write_magic(&mut out).unwrap();
+        write_member(&mut out, &header("a", 3), &mut &b"abc"[..]).unwrap();
+        write_member(&mut out, &header("b", 10), &mut &b"0123456789"[..]).unwrap();
+        let cut = &out[..out.len() - 4];
+        let message = "truncated: member b ends at byte 142, but the archive ends at byte 138";
+        let mut ar = ArReader::new(cut).unwrap();
+        ar.next_member().unwrap();
+        assert_eq!(ar.next_member().unwrap().unwrap().name, "b");
+        assert_eq!(ar.next_member().unwrap_err().to_string(), message);
+        let mut ar = ArReader::new(cut).unwrap();
+        ar.next_member().unwrap();
+        ar.next_member().unwrap();
+        let err = ar.body().read_to_end(&mut Vec::new()).unwrap_err();
+        assert_eq!(err.to_string(), message);
+        // Without the pad byte after an odd last member, the archive simply ends.
+        let mut ar = ArReader::new(&out[..8 + 60 + 3]).unwrap();
+        ar.next_member().unwrap();
         assert!(ar.next_member().unwrap().is_none());
     }
 

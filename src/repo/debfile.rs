@@ -11,6 +11,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::control::Paragraph;
 use super::error::{RepoError, Result};
+use crate::deb::ar::ArReader;
 use crate::fsx::FsError;
 
 /// Size and the four digests that go into a Packages stanza.
@@ -60,34 +61,30 @@ impl DebFile {
     }
 }
 
-/// Extracts and parses `control` from a .deb held in memory.
+/// Extracts and parses `control` from a .deb held in memory. The ar reader refuses a member
+/// that runs past the end of the file, also data.tar, which is skipped, not read: a cut-off
+/// upload's control member still reads, and apt would fetch it for dpkg to fail on a server.
 pub fn read_control(deb: &[u8]) -> std::result::Result<Paragraph, String> {
-    let mut archive = ar::Archive::new(Cursor::new(deb));
+    let bad_ar = |e: std::io::Error| format!("bad ar archive: {e}");
+    let mut archive = ArReader::new(deb).map_err(bad_ar)?;
     let mut control_text = None;
     let mut has_data = false;
     let mut index = 0;
-    // Where the current member's data ends: the archive magic, then per member a 60-byte
-    // header, the data and a pad byte to an even offset. The ar reader stops quietly at a
-    // short file, so a truncated upload (an interrupted CI download) is caught here: its
-    // control member still reads, apt would fetch it and only dpkg would fail, on a server.
-    let mut end = 8u64;
-    while let Some(entry) = archive.next_entry() {
-        let mut entry = entry.map_err(|e| format!("bad ar archive: {e}"))?;
-        let name = String::from_utf8_lossy(entry.header().identifier()).into_owned();
-        end += 60 + entry.header().size();
-        if end > deb.len() as u64 {
+    while let Some(header) = archive.next_member().map_err(bad_ar)? {
+        let name = header.name;
+        let member = |prefix| name.starts_with(prefix);
+        if (member("control.tar") || member("data.tar")) && name.ends_with(".zst") {
             return Err(format!(
-                "truncated: member {name} ends at byte {end}, but the file has {} bytes",
-                deb.len()
+                "member {name} is zstd-compressed, which dpkg before 1.21.18 cannot read; \
+                 rebuild with xz"
             ));
         }
-        end += end % 2;
-        has_data |= name.starts_with("data.tar");
+        has_data |= member("data.tar");
         // Only debian-binary and control.tar.* are read; data.tar is skipped, not copied.
-        let wanted = index == 0 || name.starts_with("control.tar");
-        let mut data = Vec::with_capacity(if wanted { entry.header().size() as usize } else { 0 });
-        if wanted {
-            entry.read_to_end(&mut data).map_err(|e| format!("reading member {name}: {e}"))?;
+        let mut data = Vec::new();
+        if index == 0 || member("control.tar") {
+            data.reserve_exact(usize::try_from(header.size).unwrap_or(0));
+            archive.body().read_to_end(&mut data).map_err(bad_ar)?;
         }
         match (index, name.as_str()) {
             (0, "debian-binary") if !data.starts_with(b"2.") => {
@@ -100,12 +97,6 @@ pub fn read_control(deb: &[u8]) -> std::result::Result<Paragraph, String> {
             (0, other) => return Err(format!("first member is `{other}`, not debian-binary")),
             (_, n) if n.starts_with("control.tar") => {
                 control_text = Some(control_from(n, data)?);
-            }
-            (_, n) if n.starts_with("data.tar") && n.ends_with(".zst") => {
-                return Err(format!(
-                    "member {n} is zstd-compressed, which dpkg before 1.21.18 cannot read; \
-                     rebuild with xz"
-                ));
             }
             _ => {}
         }
@@ -141,12 +132,6 @@ fn control_from(name: &str, data: Vec<u8>) -> std::result::Result<Vec<u8>, Strin
         }),
         // bufread: the member is already in memory, no second buffer.
         Some(".xz") => find_control(xz2::bufread::XzDecoder::new(&data[..])),
-        Some(".zst") => {
-            return Err(format!(
-                "member {name} is zstd-compressed, which dpkg before 1.21.18 cannot read; \
-                 rebuild with xz"
-            ))
-        }
         _ => return Err(format!("unknown member {name}")),
     };
     found.map_err(|e| format!("{name}: {e}"))
