@@ -278,7 +278,7 @@ impl EntriesWriter {
     /// Appends `meta` and returns the staged file.
     pub fn finish(mut self, meta: &Meta) -> Result<fsio::Staged> {
         let meta = render_meta(meta, &self.path)?;
-        let staged = match self.thread.take() {
+        let mut staged = match self.thread.take() {
             Some(thread) => {
                 thread.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))?
             }

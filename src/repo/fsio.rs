@@ -29,7 +29,8 @@ pub fn ensure_parent(path: &Path) -> fsx::Result<()> {
     }
 }
 
-fn write_file(path: &Path, contents: &[u8], mode: Option<u32>, sync: bool) -> fsx::Result<()> {
+/// Creates (or truncates) `path` with `contents` and returns it, still open.
+fn create(path: &Path, contents: &[u8], mode: Option<u32>) -> fsx::Result<File> {
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     if let Some(mode) = mode {
@@ -38,6 +39,11 @@ fn write_file(path: &Path, contents: &[u8], mode: Option<u32>, sync: bool) -> fs
     }
     let mut f = options.open(path).map_err(|e| FsError::new("create", path, e))?;
     f.write_all(contents).map_err(|e| FsError::new("write", path, e))?;
+    Ok(f)
+}
+
+fn write_file(path: &Path, contents: &[u8], mode: Option<u32>, sync: bool) -> fsx::Result<()> {
+    let f = create(path, contents, mode)?;
     if sync {
         f.sync_data().map_err(|e| FsError::new("sync", path, e))?;
     }
@@ -62,35 +68,32 @@ pub fn replace_unsynced(path: &Path, contents: &[u8]) -> fsx::Result<()> {
     fsx::rename(&tmp, path)
 }
 
-/// A file written to its temporary name, renamed into place by [`Staged::commit`]; lets a
-/// caller make several files durable with one [`sync_filesystem`] before the renames.
+/// A file written to its temporary name (and kept open for more), renamed into place by
+/// [`Staged::commit`]; lets a caller make several files durable with one [`sync_filesystem`]
+/// before the renames.
 #[derive(Debug)]
 pub struct Staged {
     tmp: PathBuf,
     path: PathBuf,
+    file: File,
 }
 
 impl Staged {
     pub fn write(path: &Path, contents: &[u8]) -> fsx::Result<Staged> {
         ensure_parent(path)?;
         let tmp = tmp_path(path);
-        write_file(&tmp, contents, None, false)?;
-        Ok(Staged { tmp, path: path.to_path_buf() })
+        let file = create(&tmp, contents, None)?;
+        Ok(Staged { tmp, path: path.to_path_buf(), file })
     }
 
-    /// Adds `contents` at the end of the temporary file.
-    pub fn append(&self, contents: &[u8]) -> fsx::Result<()> {
-        let mut f = OpenOptions::new()
-            .append(true)
-            .open(&self.tmp)
-            .map_err(|e| FsError::new("open", &self.tmp, e))?;
-        f.write_all(contents).map_err(|e| FsError::new("write", &self.tmp, e))
+    /// Adds `contents` after what was written so far.
+    pub fn append(&mut self, contents: &[u8]) -> fsx::Result<()> {
+        self.file.write_all(contents).map_err(|e| FsError::new("write", &self.tmp, e))
     }
 
     /// Makes what was written so far durable (`fdatasync`).
     pub fn sync_data(&self) -> fsx::Result<()> {
-        let file = File::open(&self.tmp).map_err(|e| FsError::new("open", &self.tmp, e))?;
-        file.sync_data().map_err(|e| FsError::new("sync", &self.tmp, e))
+        self.file.sync_data().map_err(|e| FsError::new("sync", &self.tmp, e))
     }
 
     /// Removes the temporary file instead of committing it.
