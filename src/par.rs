@@ -14,6 +14,11 @@ pub fn threads() -> usize {
     *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()).max(1))
 }
 
+/// The result of a scoped thread; its panic, if any, goes on in the caller.
+pub fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 /// `items.iter().map(f).collect()`, computed on all cores in batches of `batch` items; the
 /// result keeps the order of `items`. A panic in `f` is propagated to the caller.
 pub fn map<T, R, F>(items: &[T], batch: usize, f: F) -> Vec<R>
@@ -43,10 +48,7 @@ where
         let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
         let mut parts = Vec::new();
         for h in handles {
-            match h.join() {
-                Ok(p) => parts.extend(p),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
+            parts.extend(joined(h));
         }
         parts
     });

@@ -132,9 +132,8 @@ pub fn make_durable(files: &[PathBuf], root: &Path) -> fsx::Result<()> {
         file.sync_data().map_err(|e| FsError::new("sync", f, e))
     };
     std::thread::scope(|s| {
-        let handles: Vec<_> = files.iter().map(|f| (f, s.spawn(move || sync(f)))).collect();
-        // A thread that panicked has its file synced again here.
-        handles.into_iter().try_for_each(|(f, h)| h.join().unwrap_or_else(|_| sync(f)))
+        let handles: Vec<_> = files.iter().map(|f| s.spawn(move || sync(f))).collect();
+        handles.into_iter().try_for_each(crate::par::joined)
     })
 }
 

@@ -18,6 +18,7 @@ use super::inputs;
 use super::release;
 use super::sign::Signer;
 use crate::fsx;
+use crate::par;
 use crate::report::Reporter;
 use crate::version::Version;
 
@@ -220,49 +221,31 @@ fn build_index(stanzas: &[(&str, &str)], cache: &mut ChunkCache) -> Result<Built
     let (compressed, plain) = std::thread::scope(|s| {
         let hashing = s.spawn(|| index_hashes(text.as_bytes()));
         let compressed = compress::compress(&text, stanzas, cache);
-        (compressed, joined(hashing))
+        (compressed, par::joined(hashing))
     });
     let compress::Compressed { gz, xz, chunk_keys } = compressed?;
     let (gz_hashes, xz_hashes) = std::thread::scope(|s| {
         let xz_hashes = s.spawn(|| index_hashes(&xz));
-        (index_hashes(&gz), joined(xz_hashes))
+        (index_hashes(&gz), par::joined(xz_hashes))
     });
     let variants = [("", text.into_bytes(), plain), (".gz", gz, gz_hashes), (".xz", xz, xz_hashes)];
     Ok(BuiltIndex { variants, chunk_keys })
-}
-
-/// The result of a scoped thread; its panic, if any, goes on in the caller.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// Writes new pool files (temp + rename each) on several threads: for an initial import the
 /// directory creation and file creation dominate, and they overlap well.
 fn write_pool_files(files: &[(PathBuf, &[u8])]) -> Result<()> {
     const THREADS: usize = 4;
+    let write = |part: &[(PathBuf, &[u8])]| -> Result<()> {
+        part.iter().try_for_each(|(path, bytes)| Ok(fsio::replace_unsynced(path, bytes)?))
+    };
     if files.len() < 64 {
-        for (path, bytes) in files {
-            fsio::replace_unsynced(path, bytes)?;
-        }
-        return Ok(());
+        return write(files);
     }
     let per = files.len().div_ceil(THREADS);
     std::thread::scope(|s| {
-        let handles: Vec<_> = files
-            .chunks(per)
-            .map(|part| {
-                s.spawn(move || -> Result<()> {
-                    for (path, bytes) in part {
-                        fsio::replace_unsynced(path, bytes)?;
-                    }
-                    Ok(())
-                })
-            })
-            .collect();
-        for h in handles {
-            h.join().unwrap_or_else(|_| Err(RepoError::Usage("pool writer panicked".into())))?;
-        }
-        Ok(())
+        let handles: Vec<_> = files.chunks(per).map(|part| s.spawn(move || write(part))).collect();
+        handles.into_iter().try_for_each(par::joined)
     })
 }
 

@@ -171,8 +171,7 @@ impl Signer {
             };
             key_error(key_file, format!("cannot unlock the key ({e}): {hint}"))
         })?;
-        let fingerprint = format!("{:X}", key.primary_key.fingerprint());
-        Ok(Signer { key, signing, fingerprint })
+        Ok(Signer::new(key, signing))
     }
 
     /// [`Signer::load`], refusing a key other than the repository's (`expected`, a fingerprint
@@ -203,8 +202,12 @@ impl Signer {
         let key = params
             .generate(rand::thread_rng())
             .map_err(|e| sign_error("generate an Ed25519 key", e))?;
+        Ok(Signer::new(key, SigningPart::Primary))
+    }
+
+    fn new(key: SignedSecretKey, signing: SigningPart) -> Signer {
         let fingerprint = format!("{:X}", key.primary_key.fingerprint());
-        Ok(Signer { key, signing: SigningPart::Primary, fingerprint })
+        Signer { key, signing, fingerprint }
     }
 
     /// The primary key's fingerprint, upper-case hex as gpg prints it.
