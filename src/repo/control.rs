@@ -22,12 +22,6 @@ impl Paragraph {
         self.fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
-    /// Drops every field not named in `names`.
-    pub fn keep_only(&mut self, names: &[&str]) {
-        self.fields.retain(|(f, _)| names.iter().any(|n| f.eq_ignore_ascii_case(n)));
-        self.fields.shrink_to_fit();
-    }
-
     /// Renders the paragraph without a trailing newline. Fields in `skip` are left out.
     pub fn render(&self, skip: &[&str]) -> String {
         let mut out = String::with_capacity(512);

@@ -36,18 +36,17 @@ impl Hashes {
     }
 }
 
-/// A `.deb` read into memory, hashed, with its control paragraph.
+/// A `.deb` read into memory and hashed.
 #[derive(Debug)]
 pub struct DebFile {
     pub path: PathBuf,
     pub bytes: Vec<u8>,
     pub hashes: Hashes,
-    pub control: Paragraph,
 }
 
 impl DebFile {
-    /// Reads the .deb at `path` (as opened by the caller: `file`).
-    pub fn from_file(file: std::fs::File, path: &Path) -> Result<DebFile> {
+    /// Reads the .deb at `path` (as opened by the caller: `file`), and its control paragraph.
+    pub fn from_file(file: std::fs::File, path: &Path) -> Result<(DebFile, Paragraph)> {
         // Read to the end without asking the size first (File's own read_to_end costs an
         // fstat and an lseek, which show when indexing a pool of thousands): room for a
         // typical small package, grown as needed, trimmed to fit.
@@ -57,7 +56,7 @@ impl DebFile {
         let control = read_control(&bytes)
             .map_err(|reason| RepoError::InvalidDeb { path: path.to_path_buf(), reason })?;
         let hashes = Hashes::of(&bytes);
-        Ok(DebFile { path: path.to_path_buf(), bytes, hashes, control })
+        Ok((DebFile { path: path.to_path_buf(), bytes, hashes }, control))
     }
 }
 

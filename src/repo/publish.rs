@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256, Sha512};
 
 use super::compress::{self, ChunkCache};
 use super::config::{Layout, RepoConfig};
-use super::control::{check_package_name, check_path_name, PUBLISHER_FIELDS};
+use super::control::{check_package_name, check_path_name, Paragraph, PUBLISHER_FIELDS};
 use super::db::{entry_order, EntriesWriter, Entry, IndexHashes, Published, SuiteDb};
 use super::debfile::DebFile;
 use super::error::{RepoError, Result};
@@ -102,16 +102,15 @@ fn read_debs(
     now: i64,
 ) -> Result<Vec<Input>> {
     let read = |file: std::fs::File, p: &Path| -> Result<Input> {
-        let mut deb = DebFile::from_file(file, p)?;
-        let prepared = prepare(layout, config, component, &deb, now);
+        // The control paragraph is only needed here: once the stanza is rendered it is freed,
+        // on this thread, and its memory serves the next inputs read.
+        let (mut deb, control) = DebFile::from_file(file, p)?;
+        let prepared = prepare(layout, config, component, &deb, &control, now);
         if prepared.as_ref().is_ok_and(|p| p.pool == PoolFile::TheInput) {
             // The input is its own pool file (re-indexing the pool): never copied, so its
             // bytes are not kept.
             deb.bytes = Vec::new();
         }
-        // The stanza is rendered: of the control fields, only the ones check_inputs looks up
-        // are kept (freed here, the memory serves the next inputs read on this thread).
-        deb.control.keep_only(&["Package", "Version", "Architecture"]);
         Ok(Input { deb, prepared })
     };
     inputs::read_all(args, read)
@@ -174,16 +173,17 @@ fn prepare(
     config: &RepoConfig,
     component: &str,
     deb: &DebFile,
+    control: &Paragraph,
     now: i64,
 ) -> Result<Prepared> {
-    let (version, filename) = check_one(deb, config, component)?;
-    let field = |name| deb.control.get(name).unwrap_or_default();
+    let (version, filename) = check_one(deb, control, config, component)?;
+    let field = |name| control.get(name).unwrap_or_default();
     let entry = Entry::new(
         component,
         [field("Package"), field("Version"), field("Architecture")],
         &filename,
         &deb.hashes,
-        &deb.control.render(&[]),
+        &control.render(&[]),
         now,
     );
     let pool = pool_file(&layout.root.join(&filename), &deb.path);
@@ -253,12 +253,11 @@ fn write_pool_files(files: &[(PathBuf, &[u8])]) -> Result<()> {
 struct Planned {
     deb_index: usize,
     entry: Entry,
-    version: Version,
     pool_exists: bool,
 }
 
-fn required<'a>(deb: &'a DebFile, field: &str) -> Result<&'a str> {
-    deb.control.get(field).filter(|v| !v.is_empty()).ok_or_else(|| RepoError::InvalidDeb {
+fn required<'a>(deb: &DebFile, control: &'a Paragraph, field: &str) -> Result<&'a str> {
+    control.get(field).filter(|v| !v.is_empty()).ok_or_else(|| RepoError::InvalidDeb {
         path: deb.path.clone(),
         reason: format!("control file has no {field} field"),
     })
@@ -558,10 +557,15 @@ type Checked = (Vec<Planned>, Vec<Published1>);
 /// The checks of one input that depend on no other input and on no published state: the
 /// fields it must have, valid names and version, a configured architecture, no field only the
 /// archive may set. Returns its version and pool path.
-fn check_one(deb: &DebFile, config: &RepoConfig, component: &str) -> Result<(Version, String)> {
-    let package = required(deb, "Package")?;
-    let version_text = required(deb, "Version")?;
-    let arch = required(deb, "Architecture")?;
+fn check_one(
+    deb: &DebFile,
+    control: &Paragraph,
+    config: &RepoConfig,
+    component: &str,
+) -> Result<(Version, String)> {
+    let package = required(deb, control, "Package")?;
+    let version_text = required(deb, control, "Version")?;
+    let arch = required(deb, control, "Architecture")?;
     check_package_name(package)
         .map_err(|e| RepoError::InvalidDeb { path: deb.path.clone(), reason: e.to_string() })?;
     let version = Version::parse_strict(version_text)
@@ -576,14 +580,13 @@ fn check_one(deb: &DebFile, config: &RepoConfig, component: &str) -> Result<(Ver
             });
         }
     }
-    if let Some(f) = PUBLISHER_FIELDS.iter().find(|f| deb.control.get(f).is_some()) {
+    if let Some(f) = PUBLISHER_FIELDS.iter().find(|f| control.get(f).is_some()) {
         return Err(RepoError::InvalidDeb {
             path: deb.path.clone(),
             reason: format!("control file carries {f}, which only the archive may set"),
         });
     }
-    let source =
-        deb.control.get("Source").and_then(|s| s.split_whitespace().next()).unwrap_or(package);
+    let source = control.get("Source").and_then(|s| s.split_whitespace().next()).unwrap_or(package);
     check_package_name(source).map_err(|e| RepoError::InvalidDeb {
         path: deb.path.clone(),
         reason: format!("Source: {e}"),
@@ -592,7 +595,19 @@ fn check_one(deb: &DebFile, config: &RepoConfig, component: &str) -> Result<(Ver
     Ok((version, filename))
 }
 
-/// Every refusal happens here, before anything is written.
+/// What [`check_inputs`] decided for one input.
+enum Verdict {
+    /// Planned; whether its pool file is already in place.
+    Add { pool_exists: bool },
+    /// Identical bytes already published (at this pool path) or planned earlier in this run.
+    Unchanged { published: Option<String> },
+    /// [`check_one`] refused it on the reader thread; its error is reported in this place.
+    Refused,
+}
+
+/// Every refusal happens here, before anything is written. The inputs are judged in order
+/// while their prepared entries are borrowed (the keys of same-name lookups point into them),
+/// then the entries move into the plan.
 fn check_inputs(
     opts: &PublishOptions,
     layout: &Layout,
@@ -600,6 +615,39 @@ fn check_inputs(
     debs: &[DebFile],
     prepared: Vec<Result<Prepared>>,
 ) -> Result<Checked> {
+    let verdicts = judge(opts, layout, db, debs, &prepared)?;
+    let mut plan: Vec<Planned> = Vec::new();
+    let mut rows = Vec::new();
+    for (i, (prepared, verdict)) in prepared.into_iter().zip(verdicts).enumerate() {
+        // For a Refused verdict this is the input's own error, after every earlier input
+        // passed.
+        let Prepared { entry, mut row, .. } = prepared?;
+        match verdict {
+            Verdict::Add { pool_exists } => {
+                plan.push(Planned { deb_index: i, entry, pool_exists });
+            }
+            Verdict::Unchanged { published } => {
+                row.outcome = Outcome::Unchanged;
+                if let Some(filename) = published {
+                    row.filename = filename;
+                }
+            }
+            Verdict::Refused => {}
+        }
+        rows.push(row);
+    }
+    Ok((plan, rows))
+}
+
+/// The serial checks of [`check_inputs`], in input order; stops at the first input
+/// [`check_one`] refused (its verdict is the last).
+fn judge(
+    opts: &PublishOptions,
+    layout: &Layout,
+    db: &SuiteDb,
+    debs: &[DebFile],
+    prepared: &[Result<Prepared>],
+) -> Result<Vec<Verdict>> {
     // Newest version per (package, arch) and the published entries by key, before this run.
     let mut newest: BTreeMap<(&str, &str), (Version, &str)> = BTreeMap::new();
     let mut by_key: BTreeMap<(&str, &str), Vec<(Version, &Entry)>> = BTreeMap::new();
@@ -608,7 +656,7 @@ fn check_inputs(
     let names: HashSet<&str> = if db.entries.is_empty() {
         HashSet::new()
     } else {
-        debs.iter().filter_map(|d| d.control.get("Package")).collect()
+        prepared.iter().flatten().map(|p| p.entry.package.as_str()).collect()
     };
     for e in db.entries.iter().filter(|e| names.contains(e.package.as_str())) {
         let v = e.parsed_version();
@@ -621,15 +669,16 @@ fn check_inputs(
         }
         by_key.entry(k).or_default().push((v, e));
     }
-    let mut plan: Vec<Planned> = Vec::new();
+    let mut verdicts = Vec::with_capacity(prepared.len());
+    // Inputs planned so far, by (package, arch): indices into `prepared`.
     let mut planned_by_key: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
-    let mut rows = Vec::new();
-    for (i, (deb, prepared)) in debs.iter().zip(prepared).enumerate() {
-        // check_one ran on the reader threads; its refusal is reported here, in input order.
-        let Prepared { version, filename, pool, entry, mut row } = prepared?;
-        let field = |name| deb.control.get(name).unwrap_or_default();
+    for (i, (deb, p)) in debs.iter().zip(prepared).enumerate() {
+        let Ok(p) = p else {
+            verdicts.push(Verdict::Refused);
+            break;
+        };
         let (package, version_text, arch) =
-            (field("Package"), field("Version"), field("Architecture"));
+            (p.entry.package.as_str(), p.entry.version.as_str(), p.entry.architecture.as_str());
         let conflict = |existing: &str| {
             RepoError::Conflict(Box::new(super::error::Conflict {
                 path: deb.path.clone(),
@@ -644,30 +693,28 @@ fn check_inputs(
 
         // Same (name, version, arch) already published: identical is a no-op, else refused.
         if let Some((_, e)) =
-            by_key.get(&(package, arch)).and_then(|l| l.iter().find(|(v, _)| *v == version))
+            by_key.get(&(package, arch)).and_then(|l| l.iter().find(|(v, _)| *v == p.version))
         {
             if e.sha256 != deb.hashes.sha256 {
                 return Err(conflict(&e.sha256));
             }
-            row.outcome = Outcome::Unchanged;
-            row.filename = e.filename.clone();
-            rows.push(row);
+            verdicts.push(Verdict::Unchanged { published: Some(e.filename.clone()) });
             continue;
         }
-        let planned_same = planned_by_key
-            .get(&(package, arch))
-            .and_then(|l| l.iter().find(|&&k| plan[k].version == version));
-        if let Some(&k) = planned_same {
-            if plan[k].entry.sha256 != deb.hashes.sha256 {
-                return Err(conflict(&plan[k].entry.sha256));
+        // Or planned earlier in this run.
+        let planned_same = planned_by_key.get(&(package, arch)).and_then(|l| {
+            l.iter().filter_map(|&k| prepared[k].as_ref().ok()).find(|q| q.version == p.version)
+        });
+        if let Some(q) = planned_same {
+            if q.entry.sha256 != deb.hashes.sha256 {
+                return Err(conflict(&q.entry.sha256));
             }
-            row.outcome = Outcome::Unchanged;
-            rows.push(row);
+            verdicts.push(Verdict::Unchanged { published: None });
             continue;
         }
         if !opts.allow_older {
             if let Some((n, text)) = newest.get(&(package, arch)) {
-                if version < *n {
+                if p.version < *n {
                     return Err(RepoError::Older(Box::new(super::error::Older {
                         path: deb.path.clone(),
                         suite: opts.suite.clone(),
@@ -679,12 +726,11 @@ fn check_inputs(
                 }
             }
         }
-        let pool_exists = check_pool_file(layout, &filename, deb, pool)?;
-        planned_by_key.entry((package, arch)).or_default().push(plan.len());
-        plan.push(Planned { deb_index: i, entry, version, pool_exists });
-        rows.push(row);
+        let pool_exists = check_pool_file(layout, &p.filename, deb, p.pool)?;
+        planned_by_key.entry((package, arch)).or_default().push(i);
+        verdicts.push(Verdict::Add { pool_exists });
     }
-    Ok((plan, rows))
+    Ok(verdicts)
 }
 
 /// Whether the pool file is already there with these bytes. Different bytes are refused when
