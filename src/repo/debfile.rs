@@ -82,7 +82,9 @@ pub fn read_control(deb: &[u8]) -> std::result::Result<Paragraph, String> {
         // Only debian-binary and control.tar.* are read; data.tar is skipped, not copied.
         let mut data = Vec::new();
         if index == 0 || member("control.tar") {
-            data.reserve_exact(usize::try_from(header.size).unwrap_or(0));
+            // The size comes from the file: no more than the file itself (a cut-off member
+            // is refused by the reader).
+            data.reserve_exact(usize::try_from(header.size).unwrap_or(0).min(deb.len()));
             archive.body().read_to_end(&mut data).map_err(bad_ar)?;
         }
         match (index, name.as_str()) {
