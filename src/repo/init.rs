@@ -12,7 +12,7 @@ use super::fsio::{self, RepoLock};
 use super::publish::{self, PublishOptions};
 use super::sign::Signer;
 use crate::fsx;
-use crate::report::Reporter;
+use crate::report::{Reporter, Silent};
 
 #[derive(Debug, Clone)]
 pub struct InitOptions {
@@ -52,6 +52,12 @@ pub fn init(opts: &InitOptions, reporter: &dyn Reporter) -> Result<InitReport> {
     if opts.generate_key.is_some() && opts.key.is_some() {
         return Err(RepoError::Usage("pass either --generate-key or --key, not both".into()));
     }
+    // An existing key is read and checked before anything is written, so a refused key leaves
+    // no trace; its warnings come from the publish below, which loads it again.
+    let loaded = match &opts.key {
+        Some(path) => Some((path, Signer::load(path, &Silent)?)),
+        None => None,
+    };
     fsx::create_dir_all(&layout.root)?;
     let key_file = {
         let _lock = RepoLock::acquire(&layout.lock(), reporter)?;
@@ -95,7 +101,7 @@ pub fn init(opts: &InitOptions, reporter: &dyn Reporter) -> Result<InitReport> {
         config.suites.insert(opts.suite.clone(), SuiteConfig { codename });
         config.check(&layout.config())?;
 
-        let key_file = match (&opts.generate_key, &opts.key) {
+        let key_file = match (&opts.generate_key, &loaded) {
             (Some(path), _) => {
                 if config.signing_key.is_some() {
                     return Err(RepoError::Usage(
@@ -120,10 +126,10 @@ pub fn init(opts: &InitOptions, reporter: &dyn Reporter) -> Result<InitReport> {
                 ));
                 Some(path.clone())
             }
-            (None, Some(path)) => {
-                let signer = Signer::load_expecting(path, config.signing_key.as_deref())?;
-                register_key(&layout, &mut config, &signer)?;
-                Some(path.clone())
+            (None, Some((path, signer))) => {
+                signer.expect(path, config.signing_key.as_deref())?;
+                register_key(&layout, &mut config, signer)?;
+                Some(path.to_path_buf())
             }
             (None, None) => None,
         };

@@ -318,7 +318,7 @@ fn run(opts: &PublishOptions, force: bool, reporter: &dyn Reporter) -> Result<Pu
 
     // The key is checked (and unlocked) before any work: a wrong key or passphrase fails fast.
     let signer = match &opts.key {
-        Some(key) => Some(Signer::load_expecting(key, config.signing_key.as_deref())?),
+        Some(key) => Some(Signer::load_expecting(key, config.signing_key.as_deref(), reporter)?),
         None => None,
     };
     fault_point("loaded");

@@ -5,8 +5,9 @@
 //! `gpg --export-secret-keys` writes it, or as [`Signer::generate`] makes it) and unlocked once
 //! with the passphrase from the file named by `CTS_DEB_GPG_PASSPHRASE_FILE`, if the key has one.
 //! It signs with the newest signing subkey, else with the primary key, as gpg chooses, and only
-//! with keys apt's verifiers accept: Ed25519 (OpenPGP v4, the form gpgv 2.2 reads) or RSA of at
-//! least 3072 bits; every signature uses SHA-512. Why native and not gpg: `docs/publish.md`.
+//! with keys apt's verifiers accept ([`policy`]: Ed25519 or RSA of at least 3072 bits, and
+//! self-signatures and bindings apt 3.0's `sqv` accepts); every signature uses SHA-512. Why
+//! native and not gpg: `docs/publish.md`.
 
 use std::path::{Path, PathBuf};
 
@@ -16,22 +17,19 @@ use pgp::composed::{
 };
 use pgp::crypto::hash::HashAlgorithm;
 use pgp::packet::{SignatureConfig, SignatureType, Subpacket, SubpacketData};
-use pgp::ser::Serialize;
-use pgp::types::{
-    EddsaLegacyPublicParams, KeyDetails, KeyVersion, Password, PublicParams, SigningKey, Timestamp,
-};
+use pgp::types::{KeyDetails, Password, SigningKey, Timestamp};
 
 use super::error::{RepoError, Result};
 use crate::fsx;
+use crate::report::Reporter;
+
+mod policy;
 
 /// Environment variable naming a file whose first line is the signing key's passphrase.
 pub const PASSPHRASE_ENV: &str = "CTS_DEB_GPG_PASSPHRASE_FILE";
 
 /// The digest of every signature.
 const DIGEST: HashAlgorithm = HashAlgorithm::Sha512;
-
-/// Smallest RSA modulus accepted (apt-repository.md §4).
-const MIN_RSA_BITS: usize = 3072;
 
 /// One secret key, unlocked, ready to sign.
 #[derive(Debug)]
@@ -70,42 +68,6 @@ fn passphrase() -> Result<(Password, Option<PathBuf>)> {
     }
 }
 
-/// Refuses keys that apt (gpgv 2.2 in Debian 12, sqv later) cannot verify or that are weak.
-fn check_algorithm(path: &Path, key: &impl SigningKey) -> std::result::Result<(), RepoError> {
-    if key.version() != KeyVersion::V4 {
-        return Err(key_error(
-            path,
-            format!(
-                "{:?} keys are not supported: gpgv in Debian 12 reads OpenPGP v4 keys only",
-                key.version()
-            ),
-        ));
-    }
-    match key.public_params() {
-        PublicParams::EdDSALegacy(EddsaLegacyPublicParams::Ed25519 { .. }) => Ok(()),
-        PublicParams::RSA(rsa) => {
-            // The modulus is the first MPI, which starts with its length in bits.
-            let mpis = rsa.to_bytes().unwrap_or_default();
-            let bits = mpis.get(..2).map_or(0, |b| usize::from(u16::from_be_bytes([b[0], b[1]])));
-            if bits >= MIN_RSA_BITS {
-                Ok(())
-            } else {
-                Err(key_error(
-                    path,
-                    format!("RSA key of {bits} bits is too weak: use Ed25519 or RSA of at least {MIN_RSA_BITS} bits"),
-                ))
-            }
-        }
-        _ => Err(key_error(
-            path,
-            format!(
-                "{:?} keys are not supported: use Ed25519 or RSA of at least {MIN_RSA_BITS} bits",
-                key.algorithm()
-            ),
-        )),
-    }
-}
-
 /// gpg's choice of signing key: the newest subkey whose binding allows signing, else the
 /// primary key if its self-signatures allow signing (or say nothing about it).
 fn signing_part(key: &SignedSecretKey) -> Option<SigningPart> {
@@ -131,9 +93,29 @@ fn signing_part(key: &SignedSecretKey) -> Option<SigningPart> {
         .then_some(SigningPart::Primary)
 }
 
+/// [`policy::check`] now: refuses a key apt would not accept and passes on its warnings.
+fn check_policy(
+    key_file: &Path,
+    key: &SignedSecretKey,
+    signing: SigningPart,
+    reporter: &dyn Reporter,
+) -> Result<()> {
+    let subkey = match signing {
+        SigningPart::Primary => None,
+        SigningPart::Subkey(i) => Some(&key.secret_subkeys[i]),
+    };
+    let now = u64::from(Timestamp::now().as_secs());
+    let warnings = policy::check(key, subkey, now).map_err(|r| key_error(key_file, r))?;
+    for warning in warnings {
+        reporter.warn(&format!("signing key `{}`: {warning}", key_file.display()));
+    }
+    Ok(())
+}
+
 impl Signer {
-    /// Reads, checks and unlocks the secret key in `key_file`.
-    pub fn load(key_file: &Path) -> Result<Signer> {
+    /// Reads, checks and unlocks the secret key in `key_file`; a key that will stop working
+    /// within a year is reported to `reporter`.
+    pub fn load(key_file: &Path, reporter: &dyn Reporter) -> Result<Signer> {
         if !key_file.is_file() {
             return Err(RepoError::Usage(format!(
                 "signing key file `{}` does not exist",
@@ -151,16 +133,11 @@ impl Signer {
         })?;
         let signing = signing_part(&key)
             .ok_or_else(|| key_error(key_file, "the key has no part that may sign"))?;
+        check_policy(key_file, &key, signing, reporter)?;
         let (password, passphrase_file) = passphrase()?;
         let unlocked = match signing {
-            SigningPart::Primary => {
-                check_algorithm(key_file, &key.primary_key)?;
-                key.primary_key.remove_password(&password)
-            }
-            SigningPart::Subkey(i) => {
-                check_algorithm(key_file, &key.secret_subkeys[i].key)?;
-                key.secret_subkeys[i].key.remove_password(&password)
-            }
+            SigningPart::Primary => key.primary_key.remove_password(&password),
+            SigningPart::Subkey(i) => key.secret_subkeys[i].key.remove_password(&password),
         };
         unlocked.map_err(|e| {
             let hint = match passphrase_file {
@@ -176,17 +153,27 @@ impl Signer {
 
     /// [`Signer::load`], refusing a key other than the repository's (`expected`, a fingerprint
     /// as recorded at `repo init`; `None` before the repository has one).
-    pub fn load_expecting(key_file: &Path, expected: Option<&str>) -> Result<Signer> {
-        let signer = Signer::load(key_file)?;
+    pub fn load_expecting(
+        key_file: &Path,
+        expected: Option<&str>,
+        reporter: &dyn Reporter,
+    ) -> Result<Signer> {
+        let signer = Signer::load(key_file, reporter)?;
+        signer.expect(key_file, expected)?;
+        Ok(signer)
+    }
+
+    /// Refuses this key (read from `key_file`) if it is not the repository's (`expected`).
+    pub fn expect(&self, key_file: &Path, expected: Option<&str>) -> Result<()> {
         match expected {
-            Some(fpr) if !fpr.eq_ignore_ascii_case(signer.fingerprint()) => {
+            Some(fpr) if !fpr.eq_ignore_ascii_case(self.fingerprint()) => {
                 Err(RepoError::WrongKey {
                     path: key_file.to_path_buf(),
                     expected: fpr.to_string(),
-                    found: signer.fingerprint().to_string(),
+                    found: self.fingerprint().to_string(),
                 })
             }
-            _ => Ok(signer),
+            _ => Ok(()),
         }
     }
 
@@ -277,6 +264,7 @@ impl Signer {
     /// The binary public key, for tests that build a keyring.
     #[cfg(test)]
     fn public_bytes(&self) -> Vec<u8> {
+        use pgp::ser::Serialize;
         SignedPublicKey::from(self.key.clone()).to_bytes().unwrap_or_default()
     }
 }
@@ -289,15 +277,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let ring = dir.path().join("ring.gpg");
         std::fs::write(&ring, keyring).unwrap();
-        std::process::Command::new("gpgv").arg("--keyring").arg(&ring).args(files).output().unwrap()
+        std::process::Command::new("gpgv")
+            .arg("--keyring")
+            .arg(&ring)
+            .args(files)
+            .output()
+            .expect("gpgv runs (scripts/install-deps installs it)")
     }
 
     #[test]
     fn generated_key_signs_what_gpgv_accepts() {
-        if std::process::Command::new("gpgv").arg("--version").output().is_err() {
-            eprintln!("gpgv not installed: skipped");
-            return;
-        }
         let signer = Signer::generate("test key <t@cts.invalid>").unwrap();
         assert_eq!(signer.fingerprint().len(), 40);
         let dir = tempfile::tempdir().unwrap();

@@ -189,11 +189,9 @@ fn clearsigned_text(msg: &str) -> String {
     panic!("no signature block");
 }
 
+/// gpgv's verdict with the repository's public key; a missing gpgv fails the test
+/// (scripts/install-deps installs it).
 fn gpgv(repo: &Path, args: &[&Path]) {
-    if Command::new("gpgv").arg("--version").output().is_err() {
-        eprintln!("gpgv not installed: signature check skipped");
-        return;
-    }
     let home = tempfile::tempdir().unwrap();
     let keyring = home.path().join("key.gpg");
     sh(&format!(
@@ -202,7 +200,12 @@ fn gpgv(repo: &Path, args: &[&Path]) {
         k = repo.join("archive-key.asc").display(),
         r = keyring.display()
     ));
-    let out = Command::new("gpgv").arg("--keyring").arg(&keyring).args(args).output().unwrap();
+    let out = Command::new("gpgv")
+        .arg("--keyring")
+        .arg(&keyring)
+        .args(args)
+        .output()
+        .expect("gpgv runs (scripts/install-deps installs it)");
     assert!(out.status.success(), "gpgv failed: {}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -530,12 +533,21 @@ impl GpgHome {
             "--passphrase '{passphrase}' --quick-gen-key '{uid}' {algo_usage} never"
         ));
         let fpr = self.fingerprints(uid)[0].clone();
+        (fpr.clone(), self.export(&fpr, passphrase))
+    }
+    /// Exports the secret key `fpr` (armored, as it is now) and returns the file.
+    fn export(&self, fpr: &str, passphrase: &str) -> PathBuf {
         let file = self.0.path().join(format!("{fpr}.asc"));
+        let _ = std::fs::remove_file(&file);
         self.gpg(&format!(
             "--passphrase '{passphrase}' --armor --output {} --export-secret-keys {fpr}",
             file.display()
         ));
-        (fpr, file)
+        file
+    }
+    /// `gpg --list-packets` of a key file.
+    fn packets(&self, file: &Path) -> String {
+        self.gpg(&format!("--list-packets {}", file.display()))
     }
     /// The primary key's fingerprint, then its subkeys'.
     fn fingerprints(&self, uid: &str) -> Vec<String> {
@@ -577,6 +589,9 @@ fn init_and_publish_with(key: &Path, env: &[(&str, &Path)]) -> (crate::Run, Opti
     }
     let run = init.run();
     if run.code() != 0 {
+        // A refused key is refused before the repository directory is even made.
+        assert!(!repo.root().exists(), "repo init wrote into {}", repo.root().display());
+        repo.assert_no_temp_leftovers();
         return (run, None);
     }
     std::fs::copy(key, repo.key()).unwrap();
@@ -608,7 +623,7 @@ fn init_and_publish_with(key: &Path, env: &[(&str, &Path)]) -> (crate::Run, Opti
         .arg(dists.join("Release.gpg"))
         .arg(dists.join("Release"))
         .output()
-        .unwrap();
+        .expect("gpgv runs (scripts/install-deps installs it)");
     // SHA-512 (digest algorithm 10) in the detached signature; `verify` checked InRelease's
     // `Hash: SHA512`.
     let sig = dists.join("Release.gpg");
@@ -655,6 +670,131 @@ fn keys_made_by_gpg_sign_and_weak_or_locked_keys_are_refused() {
     std::fs::write(&right, "s3cret phrase\n").unwrap();
     let (_, report) = init_and_publish_with(&locked, &[("CTS_DEB_GPG_PASSPHRASE_FILE", &right)]);
     assert!(report.unwrap().contains("Good signature"));
+}
+
+/// The digest algorithms (gpg's numbers: 2 SHA-1, 10 SHA-512) of the signatures of class
+/// `class` (`0x13` user ID, `0x18` subkey binding, `0x19` back signature) in a key file.
+fn digests(packets: &str, class: &str) -> Vec<String> {
+    let lines: Vec<&str> = packets.lines().collect();
+    let mut found = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.contains(&format!("sigclass {class}")) {
+            found.extend(lines.get(i + 1).and_then(|l| l.trim().strip_prefix("digest algo ")));
+        }
+        if let Some(rest) = line.split(&format!("class {class}, ")).nth(1) {
+            found.extend(rest.split("digest algo ").nth(1));
+        }
+    }
+    found.into_iter().map(|d| d.split([',', ')']).next().unwrap().to_string()).collect()
+}
+
+/// apt 3.0 (Debian 13, sqv) rejects SHA-1 self-signatures since 2026-02-01; gpgv in Debian 12
+/// does not, so only our check stands between such a key and a repository trixie refuses.
+#[test]
+fn keys_with_sha1_self_signatures_are_refused_until_re_signed_with_sha512() {
+    let home = GpgHome::new();
+    let uid = "sha1 <s1@cts.invalid>";
+    home.gpg(&format!(
+        "--passphrase '' --cert-digest-algo SHA1 --quick-gen-key '{uid}' rsa3072 sign never"
+    ));
+    let fpr = home.fingerprints(uid)[0].clone();
+    let file = home.export(&fpr, "");
+    assert_eq!(digests(&home.packets(&file), "0x13"), ["2"], "a SHA-1 self-signature");
+    let (run, _) = init_and_publish_with(&file, &[]);
+    let line = run.fails(
+        3,
+        &[
+            "the self-signature on user ID `sha1 <s1@cts.invalid>` uses SHA-1",
+            "apt 3.0 (Debian 13) rejects since 2026-02-01",
+            &format!("`gpg --cert-digest-algo SHA512 --quick-set-expire {fpr} 0`"),
+            "cts-deb repo init --generate-key",
+        ],
+    );
+    eprintln!("{line}");
+
+    // The command the message names re-makes the self-signature with SHA-512, and the
+    // RSA-3072 key is then accepted and signs what gpgv accepts.
+    home.gpg(&format!("--passphrase '' --cert-digest-algo SHA512 --quick-set-expire {fpr} 0"));
+    let file = home.export(&fpr, "");
+    assert_eq!(digests(&home.packets(&file), "0x13"), ["10"], "re-signed with SHA-512");
+    let (run, report) = init_and_publish_with(&file, &[]);
+    run.success();
+    assert!(report.unwrap().contains(&format!("Good signature from \"{uid}\"")));
+}
+
+/// The subkey that signs must be bound with SHA-256 or better, and so must its back signature
+/// (the subkey's own signature over the primary key), which gpg copies unchanged when it
+/// re-makes the binding.
+#[test]
+fn sha1_subkey_bindings_and_back_signatures_are_refused_until_a_new_subkey_signs() {
+    let home = GpgHome::new();
+    let uid = "sub1 <b1@cts.invalid>";
+    home.gpg(&format!(
+        "--passphrase '' --cert-digest-algo SHA512 --quick-gen-key '{uid}' rsa3072 cert never"
+    ));
+    let fpr = home.fingerprints(uid)[0].clone();
+    home.gpg(&format!(
+        "--passphrase '' --allow-weak-key-signatures --cert-digest-algo SHA1 \
+         --quick-add-key {fpr} rsa3072 sign never"
+    ));
+    let sub = home.fingerprints(uid)[1].clone();
+    let file = home.export(&fpr, "");
+    let packets = home.packets(&file);
+    assert_eq!(digests(&packets, "0x18"), ["2"], "SHA-1 binding:\n{packets}");
+    assert_eq!(digests(&packets, "0x19"), ["2"], "SHA-1 back signature:\n{packets}");
+    let remedy = format!("`gpg --cert-digest-algo SHA512 --quick-add-key {fpr} ed25519 sign`");
+    let (run, _) = init_and_publish_with(&file, &[]);
+    let binding = format!("the binding signature of signing subkey {sub} uses SHA-1");
+    eprintln!("{}", run.fails(3, &[&binding, "since 2026-02-01", &remedy]));
+
+    // Re-made with SHA-512, the binding still carries the SHA-1 back signature.
+    home.gpg(&format!(
+        "--passphrase '' --cert-digest-algo SHA512 --quick-set-expire {fpr} 0 {sub}"
+    ));
+    let file = home.export(&fpr, "");
+    let packets = home.packets(&file);
+    assert_eq!(digests(&packets, "0x18"), ["10"], "SHA-512 binding:\n{packets}");
+    assert_eq!(digests(&packets, "0x19"), ["2"], "SHA-1 back signature:\n{packets}");
+    let (run, _) = init_and_publish_with(&file, &[]);
+    let back =
+        format!("the primary-key binding (back) signature of signing subkey {sub} uses SHA-1");
+    eprintln!("{}", run.fails(3, &[&back, &remedy]));
+
+    // The remedy the message names: a new signing subkey, which then signs.
+    home.gpg(&format!(
+        "--passphrase '' --cert-digest-algo SHA512 --quick-add-key {fpr} ed25519 sign never"
+    ));
+    let new_sub = home.fingerprints(uid)[2].clone();
+    let (run, report) = init_and_publish_with(&home.export(&fpr, ""), &[]);
+    run.success();
+    assert!(report.unwrap().contains(&format!("using EDDSA key {new_sub}")));
+}
+
+/// A key that expires within a year is used with a warning; an expired one is refused.
+#[test]
+fn expiring_keys_are_warned_about_and_expired_ones_refused() {
+    let home = GpgHome::new();
+    let uid = "soon <e1@cts.invalid>";
+    home.gpg(&format!("--passphrase '' --quick-gen-key '{uid}' ed25519 sign 100d"));
+    let fpr = home.fingerprints(uid)[0].clone();
+    let (run, report) = init_and_publish_with(&home.export(&fpr, ""), &[]);
+    assert!(report.unwrap().contains("Good signature"));
+    let warning = run.stderr();
+    let warning = warning.lines().find(|l| l.contains("warning:")).unwrap_or_default();
+    assert!(warning.contains("the primary key expires on "), "{}", run.stderr());
+    assert!(warning.contains(&format!("gpg --quick-set-expire {fpr} 2y`")), "{warning}");
+    eprintln!("{warning}");
+
+    // Made in 2020 to last a year.
+    let uid = "old <e2@cts.invalid>";
+    home.gpg(&format!(
+        "--passphrase '' --faked-system-time 20200101T000000 --quick-gen-key '{uid}' ed25519 \
+         sign 1y"
+    ));
+    let fpr = home.fingerprints(uid)[0].clone();
+    let (run, _) = init_and_publish_with(&home.export(&fpr, ""), &[]);
+    let line = run.fails(3, &["the primary key expired on 2020-12-31", "--quick-set-expire"]);
+    eprintln!("{line}");
 }
 
 #[test]
