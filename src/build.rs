@@ -1,6 +1,7 @@
-//! The build pipeline as one call: load the config → resolve the source → prepare the wheelhouse
-//! → plan → write. Also `render`, which stops after planning and writes the rendered templates.
-//! Every input is checked (by the planner) before the output directory is touched.
+//! The build pipeline as one call: load the config → resolve the source → for each target
+//! release: prepare its wheelhouse → plan; then write every package. Also `render`, which stops
+//! after planning and writes the rendered templates. Every input of every target is checked (by
+//! the planner) before the output directory is touched.
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +13,10 @@ use crate::defaults::Defaults;
 use crate::error::{Error, Result};
 use crate::fsx;
 use crate::plan::{self, Planned, Wheels};
-use crate::render::{Target, TemplateSet};
+use crate::render::{Target as Dest, TemplateSet};
 use crate::report::Reporter;
 use crate::source::{self, SourceTree};
+use crate::target::Target;
 
 /// What `build` and `render` read.
 #[derive(Debug, Clone, Default)]
@@ -25,28 +27,39 @@ pub struct InputOptions {
     pub version: Option<String>,
     pub templates: Option<PathBuf>,
     pub wheel_cache: PathBuf,
+    /// `--target`: build for this one release of `package.targets` only.
+    pub target: Option<String>,
 }
 
-/// The result of a build, as printed with `--json`.
+/// One built package, as printed with `--json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildResult {
     pub path: PathBuf,
     pub package: String,
     pub version: String,
     pub architecture: String,
+    /// The Debian release it is for (`bookworm`, `trixie`).
+    pub target: String,
     pub installed_size: u64,
     pub size: u64,
     pub sha256: String,
 }
 
-/// A planned package with the inputs it still refers to (temporary checkouts stay alive).
-struct Prepared {
-    planned: Planned,
-    _source: SourceTree,
+/// What every target's plan reads: loaded once.
+struct Loaded {
+    config: Config,
+    templates: TemplateSet,
+    source: SourceTree,
     _defaults: Option<Defaults>,
 }
 
-fn prepare(opts: &InputOptions, reporter: &dyn Reporter) -> Result<Prepared> {
+/// One target's plan.
+struct Prepared {
+    target: Target,
+    planned: Planned,
+}
+
+fn load(opts: &InputOptions, reporter: &dyn Reporter) -> Result<Loaded> {
     let (config_path, defaults) = match &opts.config {
         Some(path) => (path.clone(), None),
         None => {
@@ -63,22 +76,64 @@ fn prepare(opts: &InputOptions, reporter: &dyn Reporter) -> Result<Prepared> {
     reporter.info("resolving the application source");
     let source = source::resolve(&config.source, opts.source.as_deref())
         .map_err(|e| Error::Invalid(e.to_string()))?;
-    reporter.info("preparing the wheelhouse");
+    Ok(Loaded { config, templates, source, _defaults: defaults })
+}
+
+/// The targets to build: `--target` (which must be one of `package.targets`), else all of them.
+fn selected_targets(config: &Config, only: Option<&str>) -> Result<Vec<Target>> {
+    let all = &config.package.targets;
+    match only {
+        None => Ok(all.clone()),
+        Some(name) => {
+            all.iter().find(|t| t.codename == name).map(|t| vec![t.clone()]).ok_or_else(|| {
+                let listed: Vec<&str> = all.iter().map(|t| t.codename).collect();
+                Error::Invalid(format!(
+                    "--target `{name}` is not one of package.targets in {} ({})",
+                    config.file.display(),
+                    listed.join(", ")
+                ))
+            })
+        }
+    }
+}
+
+/// Plans one target: its wheelhouse, then the package.
+fn prepare(
+    loaded: &Loaded,
+    target: &Target,
+    opts: &InputOptions,
+    reporter: &dyn Reporter,
+) -> Result<Prepared> {
+    let config = &loaded.config;
+    reporter.info(&format!(
+        "preparing the wheelhouse for {} (Python {})",
+        target.codename, target.python
+    ));
     let wheelhouse = crate::wheels::prepare(&config.requirements, &opts.wheel_cache, reporter)
         .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
     let wheels = Wheels { files: wheelhouse.wheels.clone(), pure: wheelhouse.pure };
     let sde = std::env::var("SOURCE_DATE_EPOCH").ok();
     let planned = plan::plan(&plan::Inputs {
-        config: &config,
-        templates: &templates,
-        source: &source,
+        config,
+        templates: &loaded.templates,
+        source: &loaded.source,
         wheels: &wheels,
         version: opts.version.as_deref(),
         source_date_epoch: sde.as_deref(),
         host_arch: host_arch(),
+        target,
     })
     .map_err(|e| Error::Invalid(e.to_string()))?;
-    Ok(Prepared { planned, _source: source, _defaults: defaults })
+    Ok(Prepared { target: target.clone(), planned })
+}
+
+/// Loads the inputs and plans every selected target: nothing is written until all succeeded.
+fn prepare_all(opts: &InputOptions, reporter: &dyn Reporter) -> Result<(Loaded, Vec<Prepared>)> {
+    let loaded = load(opts, reporter)?;
+    let targets = selected_targets(&loaded.config, opts.target.as_deref())?;
+    let prepared =
+        targets.iter().map(|t| prepare(&loaded, t, opts, reporter)).collect::<Result<Vec<_>>>()?;
+    Ok((loaded, prepared))
 }
 
 /// Reads and resolves a config file.
@@ -87,16 +142,31 @@ pub fn load_config(path: &Path) -> Result<Config> {
     Ok(config::parse(path, &text)?)
 }
 
-/// Builds the package into `out`.
-pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result<BuildResult> {
-    let prepared = prepare(opts, reporter)?;
-    let plan = &prepared.planned.plan;
+/// Builds one package per selected target into `out`, in `package.targets` order. Every package
+/// is written completely (staged) before the first one takes its name.
+pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result<Vec<BuildResult>> {
+    let (_loaded, prepared) = prepare_all(opts, reporter)?;
     if !out.is_dir() {
         fsx::create_dir_all(out)?;
     }
-    reporter.info(&format!("writing {} ({} entries)", plan.file_name, plan.entries.len()));
-    let path = crate::deb::write_deb(plan, out, reporter)
-        .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
+    let mut staged = Vec::new();
+    for p in &prepared {
+        let plan = &p.planned.plan;
+        reporter.info(&format!("writing {} ({} entries)", plan.file_name, plan.entries.len()));
+        let deb = crate::deb::stage_deb(plan, out, &Default::default(), reporter)
+            .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
+        staged.push((p, deb));
+    }
+    let mut results = Vec::new();
+    for (p, deb) in staged {
+        let path = deb.persist().map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
+        results.push(result_of(p, path)?);
+    }
+    Ok(results)
+}
+
+fn result_of(prepared: &Prepared, path: PathBuf) -> Result<BuildResult> {
+    let plan = &prepared.planned.plan;
     let (size, sha256) = hash_file(&path)?;
     let field = |k: &str| plan.field(k).unwrap_or_default().to_string();
     Ok(BuildResult {
@@ -104,13 +174,15 @@ pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result
         package: field("Package"),
         version: field("Version"),
         architecture: field("Architecture"),
+        target: prepared.target.codename.to_string(),
         installed_size: field("Installed-Size").parse().unwrap_or(0),
         size,
         sha256,
     })
 }
 
-/// Writes the rendered templates and control files under `out` for review.
+/// Writes the rendered templates and control files of each target under `out/<codename>/` for
+/// review.
 pub fn render(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result<()> {
     if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(Error::Invalid(format!(
@@ -118,8 +190,20 @@ pub fn render(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Resul
             out.display()
         )));
     }
-    let prepared = prepare(opts, reporter)?;
-    let plan = &prepared.planned.plan;
+    let (_loaded, prepared) = prepare_all(opts, reporter)?;
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    for p in &prepared {
+        let dir = PathBuf::from(p.target.codename);
+        files.extend(rendered_files(&p.planned).into_iter().map(|(rel, b)| (dir.join(rel), b)));
+    }
+    crate::render::write_tree(out, &files)?;
+    reporter.info(&format!("rendered {} files into {}", files.len(), out.display()));
+    Ok(())
+}
+
+/// The control file, the conffiles list and every rendered template of one plan, by path.
+fn rendered_files(planned: &Planned) -> Vec<(PathBuf, Vec<u8>)> {
+    let plan = &planned.plan;
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     let control: String = plan.control.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
     files.push(("DEBIAN/control".into(), control.into_bytes()));
@@ -127,16 +211,14 @@ pub fn render(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Resul
         let list: String = plan.conffiles.iter().map(|c| format!("{c}\n")).collect();
         files.push(("DEBIAN/conffiles".into(), list.into_bytes()));
     }
-    for r in &prepared.planned.rendered {
+    for r in &planned.rendered {
         let rel = match r.target {
-            Target::Script => PathBuf::from("DEBIAN").join(&r.path),
-            Target::Conffile | Target::File => PathBuf::from(&r.path),
+            Dest::Script => PathBuf::from("DEBIAN").join(&r.path),
+            Dest::Conffile | Dest::File => PathBuf::from(&r.path),
         };
         files.push((rel, r.contents.clone()));
     }
-    crate::render::write_tree(out, &files)?;
-    reporter.info(&format!("rendered {} files into {}", files.len(), out.display()));
-    Ok(())
+    files
 }
 
 fn hash_file(path: &Path) -> Result<(u64, String)> {

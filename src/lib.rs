@@ -21,5 +21,6 @@ pub mod render;
 pub mod repo;
 pub mod report;
 pub mod source;
+pub mod target;
 pub mod version;
 pub mod wheels;

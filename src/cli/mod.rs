@@ -31,7 +31,7 @@ const EXIT_CODES: &str =
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build cts-server_<version>_<arch>.deb from a config and the application source
+    /// Build cts-server_<version>+deb<N>_<arch>.deb for each target release from a config and source
     Build(BuildArgs),
     /// Render every template (conffiles, scripts, control) into a directory for review
     Render(RenderArgs),
@@ -67,6 +67,9 @@ pub struct InputArgs {
     /// Wheel cache directory [default: $XDG_CACHE_HOME/cts-deb/wheels or ~/.cache/cts-deb/wheels]
     #[arg(long, value_name = "DIR", env = "CTS_DEB_WHEEL_CACHE")]
     pub wheel_cache: Option<PathBuf>,
+    /// Only this Debian release of package.targets (bookworm, trixie) [default: all of them]
+    #[arg(long, value_name = "CODENAME")]
+    pub target: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,7 +79,7 @@ pub struct BuildArgs {
     /// Directory the .deb is written to
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub out: PathBuf,
-    /// Print the result as JSON instead of the path
+    /// Print the results (one object per package) as JSON instead of one path per line
     #[arg(long)]
     pub json: bool,
 }
@@ -167,19 +170,22 @@ impl InputArgs {
             version: self.pkg_version,
             templates: self.templates,
             wheel_cache: self.wheel_cache.unwrap_or_else(build::default_wheel_cache),
+            target: self.target,
         }
     }
 }
 
 fn build(args: BuildArgs, reporter: &Stderr) -> crate::error::Result<()> {
     let opts = args.input.into_options();
-    let result = build::build(&opts, &args.out, reporter)?;
+    let results = build::build(&opts, &args.out, reporter)?;
     if args.json {
-        let json = serde_json::to_string_pretty(&result)
+        let json = serde_json::to_string_pretty(&results)
             .map_err(|e| Error::Failed(format!("cannot encode the result as JSON: {e}")))?;
         println!("{json}");
     } else {
-        println!("{}", result.path.display());
+        for r in &results {
+            println!("{}", r.path.display());
+        }
     }
     Ok(())
 }

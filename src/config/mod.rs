@@ -62,6 +62,8 @@ pub struct Package {
     pub section: String,
     pub priority: String,
     pub depends: Vec<String>,
+    /// The Debian releases to build for, in [`crate::target::TARGETS`] order, never empty.
+    pub targets: Vec<crate::target::Target>,
 }
 
 #[derive(Debug, Clone, Serialize)]

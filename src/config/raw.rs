@@ -32,6 +32,8 @@ pub struct RawPackage {
     pub priority: Option<String>,
     #[serde(default)]
     pub depends: Vec<String>,
+    /// Debian releases to build for (codenames); `None`: every release cts-deb knows.
+    pub targets: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ use super::{
     check, Broker, Celery, Config, ConfigError, Database, Gunicorn, Instance, InstanceBroker,
     InstanceDatabase, Package, Project, SourceSpec, Tls, Web,
 };
+use crate::target::Target;
 
 /// Environment names the package sets itself; an instance's `env` may not override them.
 const RESERVED_ENV: &[&str] = &[
@@ -136,6 +137,36 @@ pub fn resolve(file: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     })
 }
 
+/// `package.targets`: known codenames, each once; none given means every known release. Kept in
+/// the table's order (oldest first), whatever order the config lists them in.
+fn resolve_targets(cx: &Ctx, names: Option<Vec<String>>) -> Result<Vec<Target>, ConfigError> {
+    let Some(names) = names else { return Ok(crate::target::TARGETS.to_vec()) };
+    if names.is_empty() {
+        return Err(cx.err(
+            "package.targets",
+            "name at least one Debian release, or leave the key out for all",
+        ));
+    }
+    for (i, name) in names.iter().enumerate() {
+        if crate::target::by_name(name).is_none() {
+            return Err(cx.err(
+                format!("package.targets[{i}]"),
+                format!("unknown Debian release `{name}` (known: {})", crate::target::known()),
+            ));
+        }
+        if names[..i].contains(name) {
+            return Err(
+                cx.err(format!("package.targets[{i}]"), format!("`{name}` is listed twice"))
+            );
+        }
+    }
+    Ok(crate::target::TARGETS
+        .iter()
+        .filter(|t| names.iter().any(|n| n == t.codename))
+        .cloned()
+        .collect())
+}
+
 fn resolve_package(cx: &Ctx, p: super::raw::RawPackage) -> Result<Package, ConfigError> {
     let name = p.name.unwrap_or_else(|| "cts-server".into());
     cx.check("package.name", check::package_name(&name))?;
@@ -175,6 +206,7 @@ fn resolve_package(cx: &Ctx, p: super::raw::RawPackage) -> Result<Package, Confi
             format!("extended description lines must be at most 79 characters: `{l}`"),
         ));
     }
+    let targets = resolve_targets(cx, p.targets)?;
     for (i, dep) in p.depends.iter().enumerate() {
         cx.check(&format!("package.depends[{i}]"), check::relation(dep))?;
     }
@@ -187,6 +219,7 @@ fn resolve_package(cx: &Ctx, p: super::raw::RawPackage) -> Result<Package, Confi
         section: p.section.unwrap_or_else(|| "web".into()),
         priority: p.priority.unwrap_or_else(|| "optional".into()),
         depends: p.depends,
+        targets,
     })
 }
 

@@ -26,7 +26,7 @@ pub use reader::{
     read_deb, ControlField, ControlMemberInfo, ControlScript, DataEntry, DataKind, DebInfo,
     Md5Line, MemberInfo,
 };
-pub use writer::{write_deb, write_deb_with, WriteOptions};
+pub use writer::{stage_deb, write_deb, write_deb_with, StagedDeb, WriteOptions};
 
 /// Everything that can go wrong writing or reading a `.deb`. Each variant names the path, entry
 /// or field it is about.

@@ -48,6 +48,35 @@ pub fn write_deb_with(
     options: &WriteOptions,
     reporter: &dyn Reporter,
 ) -> Result<PathBuf, DebError> {
+    stage_deb(plan, out_dir, options, reporter)?.persist()
+}
+
+/// A complete .deb in a temporary file beside its final name: [`StagedDeb::persist`] renames it
+/// into place, dropping it deletes it. Several packages built together are all staged first, so
+/// a failure in any of them leaves the output directory as it was.
+pub struct StagedDeb {
+    temp: NamedTempFile,
+    target: PathBuf,
+}
+
+impl StagedDeb {
+    /// Renames the package to its final name (replacing a file of that name) and returns it.
+    pub fn persist(self) -> Result<PathBuf, DebError> {
+        let target = self.target;
+        self.temp
+            .persist(&target)
+            .map_err(|e| DebError::WriteOutput { path: target.clone(), source: e.error })?;
+        Ok(target)
+    }
+}
+
+/// Writes the whole package into a synced temporary file in `out_dir`, not yet under its name.
+pub fn stage_deb(
+    plan: &PackagePlan,
+    out_dir: &Path,
+    options: &WriteOptions,
+    reporter: &dyn Reporter,
+) -> Result<StagedDeb, DebError> {
     let conffiles = check_plan(plan)?;
     let control_text = control::render_control(&plan.control)?;
     let target = out_dir.join(&plan.file_name);
@@ -76,9 +105,7 @@ pub fn write_deb_with(
     assemble(deb.as_file_mut(), plan.mtime, &control_xz, data.as_file()).map_err(out_err)?;
     deb.as_file().sync_all().map_err(out_err)?;
     set_readable(deb.as_file()).map_err(out_err)?;
-    deb.persist(&target)
-        .map_err(|e| DebError::WriteOutput { path: target.clone(), source: e.error })?;
-    Ok(target)
+    Ok(StagedDeb { temp: deb, target })
 }
 
 fn temp_in(dir: &Path, suffix: &str) -> Result<NamedTempFile, DebError> {

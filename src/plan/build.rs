@@ -10,8 +10,11 @@ use serde::Serialize;
 
 use super::{installed_size_kib, ControlMember, Entry, EntryKind, FileSource, PackagePlan};
 use crate::config::{Broker, Config, Database, Instance, Project, Web};
-use crate::render::{self, InstanceCtx, PathNames, Rendered, Target, TemplateError, TemplateSet};
+use crate::render::{
+    self, InstanceCtx, PathNames, Rendered, Target as Dest, TemplateError, TemplateSet,
+};
 use crate::source::{SourceKind, SourceTree};
+use crate::target::Target;
 
 /// Everything that can make planning fail.
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +56,8 @@ pub struct Inputs<'a> {
     pub source_date_epoch: Option<&'a str>,
     /// Debian architecture of the build host, used when a wheel is not pure.
     pub host_arch: &'a str,
+    /// The Debian release this package is for (one of `config.package.targets`).
+    pub target: &'a Target,
 }
 
 /// A plan plus the rendered templates (for `cts-deb render`).
@@ -73,6 +78,7 @@ struct Context<'a> {
     source: SourceCtx,
     depends: Vec<String>,
     installed_size: u64,
+    target: &'a Target,
 }
 
 #[derive(Serialize)]
@@ -129,6 +135,7 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
     };
     crate::config::check_version(&version)
         .map_err(|message| PlanError::Version { origin: version_origin, message })?;
+    let version = inputs.target.version(&version);
 
     let mtime = match inputs.source_date_epoch {
         Some(v) => match v.trim().parse::<u64>() {
@@ -176,8 +183,9 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
         database: &cfg.database,
         broker: &cfg.broker,
         source: SourceCtx { commit: inputs.source.commit.clone().unwrap_or_default() },
-        depends: depends(cfg),
+        depends: depends(cfg, inputs.target, inputs.wheels.pure),
         installed_size: 0,
+        target: inputs.target,
     };
 
     let instance_ctx: Vec<InstanceCtx<'_, Instance>> =
@@ -235,23 +243,23 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
     let mut scripts = Vec::new();
     for r in &rendered {
         match r.target {
-            Target::Conffile => {
+            Dest::Conffile => {
                 conffiles.push(format!("/{}", r.path));
                 files.add(r.path.clone(), 0o644, bytes(r.contents.clone()), &r.template)?;
             }
-            Target::File if r.path.starts_with("usr/share/man/") => {
+            Dest::File if r.path.starts_with("usr/share/man/") => {
                 // Man pages ship gzip'd (`gzip -9n`), as Policy 12.1 asks.
                 let path = format!("{}.gz", r.path.trim_end_matches(".gz"));
                 files.add(path, 0o644, bytes(gzip_n(&r.contents)), &r.template)?;
             }
-            Target::File => {
+            Dest::File => {
                 let exec = r.path.starts_with("usr/sbin/")
                     || r.path.starts_with("usr/bin/")
                     || r.path.split('/').rev().nth(1) == Some("bin");
                 let mode = if exec { 0o755 } else { 0o644 };
                 files.add(r.path.clone(), mode, bytes(r.contents.clone()), &r.template)?;
             }
-            Target::Script => scripts.push(ControlMember {
+            Dest::Script => scripts.push(ControlMember {
                 name: r.path.clone(),
                 // `triggers` is data for dpkg; the scripts are executables.
                 mode: if r.path == "triggers" { 0o644 } else { 0o755 },
@@ -312,9 +320,10 @@ fn bytes(b: Vec<u8>) -> EntryKind {
     EntryKind::File { source: FileSource::Bytes(b), size }
 }
 
-/// The package's Depends: what the stack and the maintainer scripts need, then the user's extras
-/// in the order given. A remote database or broker needs only its client side.
-fn depends(cfg: &Config) -> Vec<String> {
+/// The package's Depends: what the stack and the maintainer scripts need, what the target's
+/// templates need, then the user's extras in the order given. A remote database or broker needs
+/// only its client side. Impure wheels pin the interpreter's minor version they were made for.
+fn depends(cfg: &Config, target: &Target, pure_wheels: bool) -> Vec<String> {
     let mut d: Vec<String> = vec!["nginx".into()];
     d.push(if cfg.database.local { "postgresql" } else { "postgresql-client" }.into());
     if cfg.broker.local {
@@ -331,6 +340,21 @@ fn depends(cfg: &Config) -> Vec<String> {
         "logrotate",
     ] {
         d.push(p.into());
+    }
+    let mut versioned: Vec<String> = target.depends.iter().map(|s| s.to_string()).collect();
+    if !pure_wheels {
+        let (major, minor) = target.python.split_once('.').unwrap_or((target.python, "0"));
+        let next = minor.parse::<u32>().map_or(0, |m| m + 1);
+        versioned.push(format!("python3 (>= {major}.{minor})"));
+        versioned.push(format!("python3 (<< {major}.{next})"));
+    }
+    // A versioned relation takes the place of the plain one on the same package.
+    for rel in versioned {
+        let name = rel.split_whitespace().next().unwrap_or_default().to_string();
+        match d.iter().position(|x| *x == name) {
+            Some(i) => d[i] = rel,
+            None => d.push(rel),
+        }
     }
     for extra in &cfg.package.depends {
         if !d.contains(extra) {

@@ -44,7 +44,7 @@ fn malformed_toml() {
     let fx = Fixture::new();
     fx.edit_config("[web]", "[web");
     let cfg = fx.config().display().to_string();
-    build_fails(&fx, &[], 3, &[&cfg, "line 41"]);
+    build_fails(&fx, &[], 3, &[&cfg, "line 45"]);
 }
 
 #[test]
@@ -73,6 +73,40 @@ fn invalid_version_in_config() {
 fn invalid_version_on_command_line() {
     let fx = Fixture::new();
     build_fails(&fx, &["--version", "v1.0"], 3, &["--version", "invalid version `v1.0`"]);
+}
+
+#[test]
+fn unknown_target_release() {
+    let fx = Fixture::new();
+    fx.edit_config("[package]\n", "[package]\ntargets = [\"bookworm\", \"buster\"]\n");
+    build_fails(
+        &fx,
+        &[],
+        3,
+        &["package.targets[1]", "unknown Debian release `buster`", "bookworm, trixie"],
+    );
+}
+
+#[test]
+fn target_listed_twice_or_none() {
+    let fx = Fixture::new();
+    fx.edit_config("[package]\n", "[package]\ntargets = [\"trixie\", \"trixie\"]\n");
+    build_fails(&fx, &[], 3, &["package.targets[1]", "`trixie` is listed twice"]);
+    let fx = Fixture::new();
+    fx.edit_config("[package]\n", "[package]\ntargets = []\n");
+    build_fails(&fx, &[], 3, &["package.targets", "name at least one Debian release"]);
+}
+
+#[test]
+fn target_option_outside_the_configured_targets() {
+    let fx = Fixture::new();
+    fx.edit_config("[package]\n", "[package]\ntargets = [\"trixie\"]\n");
+    build_fails(
+        &fx,
+        &["--target", "bookworm"],
+        3,
+        &["--target `bookworm`", "package.targets", "(trixie)"],
+    );
 }
 
 #[test]

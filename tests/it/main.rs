@@ -222,15 +222,18 @@ pub fn sh(cmd: &str) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The default package (embedded config), built once per test run and shared.
-pub fn default_deb() -> PathBuf {
-    static DEB: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DEB.get_or_init(|| {
+/// The default packages (embedded config: one per target release), built once per test run and
+/// shared.
+pub fn default_debs() -> Vec<PathBuf> {
+    static DEBS: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+    DEBS.get_or_init(|| {
         let out = repo_root().join("target").join("it-default");
         let _ = std::fs::remove_dir_all(&out);
         std::fs::create_dir_all(&out).unwrap();
         let stdout = Test::new().args(["build", "--out"]).args([&out]).run().success();
-        PathBuf::from(stdout.trim())
+        let debs: Vec<PathBuf> = stdout.lines().map(PathBuf::from).collect();
+        assert_eq!(debs.len(), 2, "one package per default target: {stdout}");
+        debs
     })
     .clone()
 }

@@ -18,7 +18,7 @@ fn git_source_is_checked_out_at_the_ref_and_its_commit_recorded() {
         .args(["build", "--config"])
         .args([fx.config()])
         .args(["--out"])
-        .args([&out])
+        .args([&out, std::path::Path::new("--target"), std::path::Path::new("bookworm")])
         .run()
         .success();
     let recorded = sh(&format!(
