@@ -109,8 +109,15 @@ fn prepare(
         "preparing the wheelhouse for {} (Python {})",
         target.codename, target.python
     ));
-    let wheelhouse = crate::wheels::prepare(&config.requirements, &opts.wheel_cache, reporter)
-        .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
+    let machine = crate::wheels::wheel_machine(host_arch()).unwrap_or(std::env::consts::ARCH);
+    let py_target = crate::wheels::PyTarget {
+        version: target.python.to_string(),
+        glibc: target.glibc,
+        machine: machine.to_string(),
+    };
+    let wheelhouse =
+        crate::wheels::prepare(&config.requirements, &opts.wheel_cache, &py_target, reporter)
+            .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
     let wheels = Wheels { files: wheelhouse.wheels.clone(), pure: wheelhouse.pure };
     let sde = std::env::var("SOURCE_DATE_EPOCH").ok();
     let planned = plan::plan(&plan::Inputs {

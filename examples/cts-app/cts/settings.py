@@ -163,6 +163,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_DEFAULT_QUEUE = env("CTS_CELERY_QUEUE", f"queue_{CTS_INSTANCE}")
+# RabbitMQ 4 deprecates two things Celery does by default: global QoS on classic queues (a quorum
+# queue makes Celery 5.5 use per-consumer QoS; the package sets the type per Debian release) and
+# transient non-exclusive queues (the remote-control "pidbox": CTS's programs are managed by
+# supervisor, so remote control is off). Quorum queues want publisher confirms.
+CELERY_TASK_DEFAULT_QUEUE_TYPE = env("CTS_CELERY_QUEUE_TYPE", "classic")
+CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
+if CELERY_TASK_DEFAULT_QUEUE_TYPE == "quorum":
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"confirm_publish": True}
 # Recycle worker processes instead of the original nightly cron restart.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 100
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
