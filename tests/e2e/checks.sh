@@ -17,11 +17,12 @@ check() {
 note() { printf '       %s\n' "$@" >&2; }
 quote() { sed 's/^/    > /'; }
 
-# The .deb's Depends (first alternative, no versions) plus the test tools: the package list that
-# names the cached root, so every test that uses it must compute it the same way.
+# The .deb's Depends (first alternative, no versions) plus the test tools (lintian: the release's
+# own, run inside the chroot): the package list that names the cached root, so every test that
+# uses it must compute it the same way. piuparts checks the Depends alone, in a bare chroot.
 deps_of() {
-    dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/[[:space:]]//g' | grep -v '^$'
-    printf '%s\n' curl procps
+    dpkg-deb -f "$1" Depends | tr ',' '\n' | sed -e 's/|.*//' -e 's/(.*)//' -e 's/[[:space:]]//g' | grep -v '^$' | sort -u
+    printf '%s\n' curl procps lintian
 }
 
 # summary LABEL: the wall time since T0, the failed names, "N passed, M failed"; status 0 if none failed

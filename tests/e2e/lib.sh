@@ -29,32 +29,52 @@ E2E_MOUNTS=()
 e2e_log() { printf '[e2e %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 e2e_die() { e2e_log "ERROR: $*"; exit 1; }
 
-# The Debian mirror, read from the host's apt configuration at run time (deb822 first).
+# The Debian mirror, read from the host's apt configuration at run time (deb822 first): the URI
+# of a source that lists the suite itself, or else of the first source that lists any suite but a
+# -security one (the same archive carries every release, so a Debian 12 host that lists only
+# bookworm still gives the mirror for trixie).
 e2e_mirror() {
     if [ -n "${CTS_E2E_MIRROR:-}" ]; then printf '%s\n' "$CTS_E2E_MIRROR"; return; fi
+    local uri want
+    for want in "$E2E_SUITE" any; do
+        uri=$(_e2e_mirror_for "$want")
+        if [ -n "$uri" ]; then printf '%s\n' "$uri"; return; fi
+    done
+    e2e_die "no Debian mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list (set CTS_E2E_MIRROR)"
+}
+
+# _e2e_mirror_for SUITE|any: first URI of an archive source listing SUITE (any: any non-security suite)
+_e2e_mirror_for() {
     local f uri
     for f in /etc/apt/sources.list.d/*.sources; do
         [ -r "$f" ] || continue
-        # a stanza whose Suites: contain the suite itself (not -security); take its first URI
-        uri=$(awk -v suite="$E2E_SUITE" '
+        uri=$(awk -v suite="$1" '
             BEGIN { RS=""; FS="\n" }
             {
                 u=""; s=0
                 for (i = 1; i <= NF; i++) {
                     if ($i ~ /^URIs:/)   { split($i, a, /[ \t]+/); u=a[2] }
-                    if ($i ~ /^Suites:/) { n=split($i, b, /[ \t]+/); for (j = 2; j <= n; j++) if (b[j] == suite) s=1 }
+                    if ($i ~ /^Suites:/) {
+                        n=split($i, b, /[ \t]+/)
+                        for (j = 2; j <= n; j++)
+                            if (b[j] == suite || (suite == "any" && b[j] !~ /-security$/)) s=1
+                    }
                 }
-                if (s && u != "") { print u; exit }
+                if (s && u != "" && u !~ /security/) { print u; exit }
             }' "$f")
         if [ -n "$uri" ]; then printf '%s\n' "$uri"; return; fi
     done
     if [ -r /etc/apt/sources.list ]; then
-        uri=$(awk -v suite="$E2E_SUITE" '$1 == "deb" {
+        awk -v suite="$1" '$1 == "deb" {
                 i = 2; if ($2 ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-                if ($(i+1) == suite) { print $i; exit } }' /etc/apt/sources.list)
-        if [ -n "$uri" ]; then printf '%s\n' "$uri"; return; fi
+                if ($i ~ /security/) next
+                if ($(i+1) == suite || (suite == "any" && $(i+1) !~ /-security$/)) { print $i; exit } }' /etc/apt/sources.list
     fi
-    e2e_die "no $E2E_SUITE mirror found in /etc/apt/sources.list.d/*.sources or /etc/apt/sources.list (set CTS_E2E_MIRROR)"
+}
+
+# The security archive's URI from the host's sources, if any.
+e2e_security_mirror() {
+    awk '/^URIs:/ && /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true
 }
 
 e2e_init() {
@@ -157,7 +177,7 @@ e2e_prepare_root() {
     printf 'deb %s %s main\ndeb %s %s-updates main\n' "$mirror" "$E2E_SUITE" "$mirror" "$E2E_SUITE" \
         >"$E2E_ROOT/etc/apt/sources.list"
     local sec
-    sec=$(awk '/^URIs:/ && /security/ {print $2; exit}' /etc/apt/sources.list.d/*.sources 2>/dev/null || true)
+    sec=$(e2e_security_mirror)
     [ -n "$sec" ] && printf 'deb %s %s-security main\n' "$sec" "$E2E_SUITE" >>"$E2E_ROOT/etc/apt/sources.list"
     cp /etc/resolv.conf "$E2E_ROOT/etc/resolv.conf"
     e2e_mount

@@ -54,20 +54,22 @@ build_deb() { # build_deb OUT [VERSION SOURCE-DIR EXTRA-ENV SERVER-NAME]: EXTRA-
     fi
     [ -z "$version" ] || args+=(--version "$version")
     [ -z "$source" ] || args+=(--source "$source")
-    e2e_log "building the package (poll interval 10 s${version:+, version $version}) into $out"
-    (cd "$REPO" && cargo run --release -q -- build --config "$cfg/cts.toml" --templates "$REPO" --out "$out" "${args[@]}") >&2 \
-        || { rm -rf "$cfg"; e2e_die "cts-deb build failed"; }
+    e2e_log "building the $E2E_SUITE package (poll interval 10 s${version:+, version $version}) into $out"
+    local path
+    path=$(cd "$REPO" && cargo run --release -q -- build --config "$cfg/cts.toml" --templates "$REPO" \
+        --target "$E2E_SUITE" --out "$out" "${args[@]}") || { rm -rf "$cfg"; e2e_die "cts-deb build failed"; }
     rm -rf "$cfg"
-    ls "$out"/cts-server_${version:-*}_*.deb | head -1
+    printf '%s\n' "$path"
 }
 
-# build_next DEB DIR: release N+1 of DEB: version <N>+e2e1, the same app plus a migration
+# build_next DEB DIR: release N+1 of DEB: version <N>+e2e1+debNN, the same app plus a migration
 # (scans 0002: table scans_e2e_upgrade) and changed conffiles: the server name next.example.test
 # added (nginx site; CTS_ALLOWED_HOSTS in every /etc/cts-server/<instance>.conf) and
 # CTS_E2E_RELEASE='2' in every <instance>.conf
 build_next() {
     local deb=$1 dir=$2 version app
-    version="$(dpkg-deb -f "$deb" Version)+e2e1"
+    version=$(dpkg-deb -f "$deb" Version)
+    version="${version%+deb*}+e2e1"    # the build appends the target's +debNN again
     app="$dir/cts-app"
     cp -a "$REPO/examples/cts-app" "$app"
     cat >"$app/scans/migrations/0002_e2e_upgrade.py" <<'EOF'
@@ -381,12 +383,57 @@ chk_scripts_static() { # sh -n and checkbashisms on the maintainer scripts and s
     return $bad
 }
 
-chk_lintian() {
-    local deb=$1 out
-    out=$(lintian --fail-on error,warning "$deb" 2>&1)
-    local rc=$?
-    [ -z "$out" ] || echo "$out" | quote >&2
+chk_lintian() { # the release's own lintian, inside the chroot
+    local deb=$1 out rc=0
+    cp "$deb" "$E2E_ROOT/tmp/lintian-$(basename "$deb")"
+    chmod 644 "$E2E_ROOT/tmp/lintian-$(basename "$deb")"
+    out=$(e2e_in runuser -u nobody -- env HOME=/tmp lintian --fail-on error,warning "/tmp/lintian-$(basename "$deb")" 2>&1) || rc=$?
+    rm -f "$E2E_ROOT/tmp/lintian-$(basename "$deb")"
+    echo "--- lintian $(e2e_in dpkg-query -W -f '${Version}' lintian) ($E2E_SUITE) on $(basename "$deb"): exit $rc, ${out:-no tags}" | quote
     return $rc
+}
+
+chk_nginx_no_warnings() { # nginx -t with our site enabled: not one [warn] or [emerg] line
+    local out
+    out=$(e2e_in nginx -t 2>&1)
+    echo "--- nginx -t ($(e2e_in nginx -v 2>&1 | sed 's/.*nginx\///')):" && echo "$out" | quote
+    echo "$out" | grep -q 'test is successful' || return 1
+    ! echo "$out" | grep -qE '\[(warn|emerg|alert|crit)\]'
+}
+
+chk_rabbitmq_no_deprecated() { # RabbitMQ logs no use of a deprecated feature (RabbitMQ 4 warns)
+    local logs hits
+    logs=$(ls "$E2E_ROOT"/var/log/rabbitmq/*.log 2>/dev/null)
+    [ -n "$logs" ] || { note "no RabbitMQ log in /var/log/rabbitmq"; return 1; }
+    # shellcheck disable=SC2086
+    hits=$(grep -ih 'deprecated' $logs)
+    echo "--- RabbitMQ $(e2e_in dpkg-query -W -f '${Version}' rabbitmq-server) log lines naming a deprecated feature: $(printf '%s' "$hits" | grep -c .)"
+    [ -z "$hits" ] || { echo "$hits" | head -5 | quote; return 1; }
+}
+
+# A setup step that hangs: rabbitmqctl replaced by a wrapper that, like Debian's, goes through
+# "su -c" (a new session) and then never returns. Setup must fail within its timeout naming the
+# command, leave no process of the hang behind, and the next run must not find the lock taken.
+chk_setup_hang_then_rerun() {
+    local ctl=$E2E_ROOT/usr/sbin/rabbitmqctl out rc=0 t0 t1 left
+    mv "$ctl" "$ctl.e2e-real"
+    printf '#!/bin/sh\nexec su rabbitmq -s /bin/sh -c "sleep 3600 # e2e-hang"\n' >"$ctl"
+    chmod 755 "$ctl"
+    t0=$(date +%s)
+    out=$(timeout 300 ip netns exec "$E2E_NS" chroot "$E2E_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        LANG=C.UTF-8 CTS_SERVER_SETUP_TIMEOUT=5 cts-server-setup 2>&1) || rc=$?
+    t1=$(date +%s)
+    mv -f "$ctl.e2e-real" "$ctl"
+    echo "--- setup with a hanging rabbitmqctl (CTS_SERVER_SETUP_TIMEOUT=5): exit $rc after $((t1 - t0)) s" && echo "$out" | tail -4 | quote
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || { note "setup exit $rc (want a failure of setup itself, not of the harness' timeout)"; return 1; }
+    [ $((t1 - t0)) -lt 60 ] || { note "took $((t1 - t0)) s"; return 1; }
+    echo "$out" | grep -q "did not finish within 5 s" || { note "no line naming the hung command"; return 1; }
+    left=$(pgrep -f 'e2e-hang' || true)
+    [ -z "$left" ] || { note "processes of the hang still running: $left"; kill $left 2>/dev/null; return 1; }
+    out=$(timeout 300 ip netns exec "$E2E_NS" chroot "$E2E_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        LANG=C.UTF-8 cts-server-setup 2>&1) || { echo "$out" | tail -5 | quote >&2; return 1; }
+    echo "$out" | grep -q 'cts-server-setup: done' || { echo "$out" | tail -5 | quote >&2; return 1; }
+    echo "--- the next run: $(echo "$out" | tail -1)"
 }
 
 # repack DEB with version VERSION (control + the version baked into the scripts) into DIR
@@ -860,6 +907,8 @@ main() {
     check conffiles-unmodified chk_conffiles_pristine
     check logrotate-config chk_logrotate
     check setup-rerun-idempotent chk_rerun_setup
+    check nginx-t-zero-warnings chk_nginx_no_warnings
+    check setup-hang-fails-in-time-then-rerun-proceeds chk_setup_hang_then_rerun
     check scripts-sh-n-checkbashisms chk_scripts_static "$deb"
     if [ -z "${CTS_E2E_SKIP_LINTIAN:-}" ]; then
         check lintian chk_lintian "$deb"
@@ -886,6 +935,7 @@ main() {
     check purge-keeps-data-and-user chk_purge
     check install-after-purge-reuses-db chk_install_after_purge "$deb2"
     check purge-after-dependencies-purged chk_purge_after_deps
+    check rabbitmq-log-no-deprecated-feature chk_rabbitmq_no_deprecated
     rm -rf "$v2dir"
 
     # the scenario runs in its own chroot and namespace (separate process, own traps)
