@@ -1,7 +1,7 @@
 //! Template rendering: the only module that knows tera.
 //!
 //! A [`TemplateSet`] is the tree of `conffiles/`, `files/`, `maintscripts/` and `debian/`
-//! (embedded at compile time, or read from `--templates DIR`); [`render_all`] renders every
+//! (embedded at compile time, or read from `--templates DIR`); [`Engine::render_all`] renders every
 //! template against one context and says where each result lands. See docs/templates.md.
 
 use std::collections::HashMap;

@@ -31,7 +31,7 @@ const EXIT_CODES: &str =
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Build cts-server_<version>+deb<N>_<arch>.deb for each target release from a config and source
+    /// Build cts-server_VERSION+debN_ARCH.deb for each target release from a config and source
     Build(BuildArgs),
     /// Render every template (conffiles, scripts, control) into a directory for review
     Render(RenderArgs),
@@ -55,7 +55,7 @@ pub struct InputArgs {
     /// The cts.toml to use [default: the embedded reference config, examples/cts.toml]
     #[arg(long, short, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Application source directory (overrides [source] in the config)
+    /// Application source directory (overrides the config's source table)
     #[arg(long, value_name = "DIR")]
     pub source: Option<PathBuf>,
     /// Package version (overrides the config and debian/changelog)

@@ -1,4 +1,4 @@
-//! `cts.toml`: the declarative config. [`load`] parses it strictly ([`raw`]: unknown keys are
+//! `cts.toml`: the declarative config. [`parse`] parses it strictly ([`raw`]: unknown keys are
 //! rejected) and [`resolve`] turns it into a fully checked [`Config`] with every default filled in.
 //! Every error names the file and the key path.
 

@@ -191,8 +191,8 @@ impl<W: Write> TarWriter<W> {
     }
 }
 
-/// The body of a file entry being written. Refuses more bytes than announced; [`finish`]
-/// (`FileBody::finish`) refuses fewer and writes the block padding.
+/// The body of a file entry being written. Refuses more bytes than announced;
+/// [`FileBody::finish`] refuses fewer and writes the block padding.
 pub struct FileBody<'a, W: Write> {
     tar: &'a mut TarWriter<W>,
     expected: u64,

@@ -4,7 +4,7 @@
 //!
 //! It is written atomically *before* the canonical indices and the Release files are replaced,
 //! as the record of intent: a publish killed after that point is completed by the next one,
-//! which sees that the Release files on disk do not match [`SuiteDb::published`].
+//! which sees that the Release files on disk do not match [`Meta::published`].
 //!
 //! Format 3: one deb822 paragraph per entry (`Cts-Component:` and `Cts-Added:` followed by the
 //! Packages stanza exactly as published), each followed by a blank line, then one line of JSON

@@ -37,7 +37,7 @@
 //!    InRelease with the old (still present) by-hash indices, or the new one with the new.
 //!
 //! Superseded by-hash files and pool files that left the index stay for a grace period and are
-//! removed by `repo gc` (see [`gc`]). Files are written without per-file fsync and made durable
+//! removed by `repo gc` (see [`mod@gc`]). Files are written without per-file fsync and made durable
 //! by one `syncfs` before the database is written; Release files and the database are synced
 //! individually.
 

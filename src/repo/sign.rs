@@ -5,7 +5,7 @@
 //! `gpg --export-secret-keys` writes it, or as [`Signer::generate`] makes it) and unlocked once
 //! with the passphrase from the file named by `CTS_DEB_GPG_PASSPHRASE_FILE`, if the key has one.
 //! It signs with the newest signing subkey, else with the primary key, as gpg chooses, and only
-//! with keys apt's verifiers accept ([`policy`]: Ed25519 or RSA of at least 3072 bits, and
+//! with keys apt's verifiers accept (`policy`: Ed25519 or RSA of at least 3072 bits, and
 //! self-signatures and bindings apt 3.0's `sqv` accepts); every signature uses SHA-512. Why
 //! native and not gpg: `docs/publish.md`.
 

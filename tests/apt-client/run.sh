@@ -24,6 +24,7 @@ REPO=$(cd "$HERE/../.." && pwd)
 # shellcheck source=../e2e/checks.sh
 . "$REPO/tests/e2e/checks.sh"
 
+# shellcheck disable=SC2034 # read by summary() (checks.sh)
 T0=$(date +%s)
 PORT=${CTS_APT_PORT:-8080}
 SUITE=prod
@@ -69,6 +70,7 @@ apt_teardown() {
     fi
     (e2e_teardown) # exits its subshell; idempotent
     [ -z "$TMP" ] || rm -rf "$TMP"
+    # shellcheck disable=SC2034 # lib.sh's list of mounts: all undone by the teardown above
     E2E_MOUNTS=()
 }
 on_exit() {
@@ -227,6 +229,8 @@ main() {
     V2=$(dpkg-deb -f "$deb2" Version)
     echo "=== apt client test: cts-server N=$V0, N+1=$V1, N+2=$V2 ($(dpkg-deb -f "$deb0" Architecture)); repository $URI suite $SUITE"
 
+    # shellcheck disable=SC2046 # one package name per word
+
     e2e_prepare_root $(deps_of "$deb0")
     e2e_enter
     e2e_policy 101   # no service is started by any maintainer script: this test is about apt
@@ -260,8 +264,7 @@ main() {
         python3 -m http.server --bind 127.0.0.1 --directory /srv/www "$PORT" \
         </dev/null >"$TMP/http.log" 2>&1 &
     SERVER_PID=$!
-    local i
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         e2e_in curl -sf -o /dev/null "${URI}dists/$SUITE/InRelease" && break
         sleep 0.2
     done
