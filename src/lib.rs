@@ -24,3 +24,18 @@ pub mod source;
 pub mod target;
 pub mod version;
 pub mod wheels;
+
+/// Test support shared by the unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    /// Whether a test that needs `what` (a tool, a privilege) may skip when it is missing: only
+    /// outside CI. Under `CI` or `CTS_DEB_REQUIRE_TOOLS=1` a missing tool fails the test instead of
+    /// letting it pass unchecked.
+    pub fn skip_without(what: &str) -> bool {
+        let required = std::env::var_os("CI").is_some()
+            || std::env::var("CTS_DEB_REQUIRE_TOOLS").as_deref() == Ok("1");
+        assert!(!required, "{what} is missing, and CI / CTS_DEB_REQUIRE_TOOLS=1 require it");
+        eprintln!("skipped: {what} is missing");
+        true
+    }
+}

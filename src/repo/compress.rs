@@ -407,7 +407,7 @@ mod tests {
             std::fs::write(&path, bytes).unwrap();
             match std::process::Command::new(tool).arg("-t").arg(&path).status() {
                 Ok(s) => assert!(s.success(), "{tool} -t failed"),
-                Err(_) => eprintln!("{tool} not installed; skipped"),
+                Err(_) => assert!(crate::testing::skip_without(tool)),
             }
         }
     }
