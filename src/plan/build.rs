@@ -79,6 +79,8 @@ struct Context<'a> {
     depends: Vec<String>,
     installed_size: u64,
     target: &'a Target,
+    /// Every supervisor program of every instance ([`super::programs`]).
+    programs: Vec<super::Program>,
 }
 
 #[derive(Serialize)]
@@ -102,6 +104,7 @@ struct Paths {
     requirements: String,
     etc: String,
     state: String,
+    beat: String,
     backups: String,
     setup: String,
     source: String,
@@ -155,6 +158,7 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
         requirements: format!("{share}/requirements.txt"),
         etc: format!("/etc/{name}"),
         state: format!("/var/lib/{name}"),
+        beat: format!("/var/lib/{name}/beat"),
         backups: format!("/var/backups/{name}"),
         setup: format!("/usr/sbin/{name}-setup"),
         source: format!("{root}/source"),
@@ -165,6 +169,11 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
         ssl: format!("{root}/ssl"),
         share,
     };
+    let programs = super::programs(
+        &cfg.project.name,
+        &cfg.instances,
+        &super::ProgramPaths { share: &paths.share, beat: &paths.beat },
+    );
     let mut context = Context {
         package: PackageCtx {
             name: name.clone(),
@@ -186,6 +195,7 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
         depends: depends(cfg, inputs.target, inputs.wheels.pure),
         installed_size: 0,
         target: inputs.target,
+        programs,
     };
 
     let instance_ctx: Vec<InstanceCtx<'_, Instance>> =
@@ -388,7 +398,8 @@ fn fold_description(synopsis: &str, extended: &[String]) -> String {
     out
 }
 
-/// Parses a rendered control file into ordered fields and checks that the required ones are set.
+/// Parses a rendered control file into ordered fields and checks that the required ones are set
+/// and that every relation field parses (a template's Depends as much as the config's).
 fn parse_control(text: &str) -> Result<Vec<(String, String)>, String> {
     let fields = crate::deb822::parse_paragraph(text)?;
     for required in ["Package", "Version", "Architecture", "Maintainer", "Description"] {
@@ -397,6 +408,7 @@ fn parse_control(text: &str) -> Result<Vec<(String, String)>, String> {
             _ => return Err(format!("required field `{required}` is missing or empty")),
         }
     }
+    crate::deb822::check_relation_fields(&fields)?;
     Ok(fields)
 }
 
@@ -476,6 +488,8 @@ mod tests {
         assert_eq!(parse_control(ok).unwrap().len(), 5);
         assert!(parse_control("Package: a\n\nVersion: 1\n").unwrap_err().contains("empty"));
         assert!(parse_control("Package: a\nPackage: b\n").unwrap_err().contains("twice"));
+        let junk = format!("{ok}Depends: nginx, memcached junk\n");
+        assert!(parse_control(&junk).unwrap_err().contains("field `Depends`"));
     }
 
     #[test]

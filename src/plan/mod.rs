@@ -8,8 +8,10 @@
 use std::path::PathBuf;
 
 mod build;
+mod programs;
 
 pub use build::{plan, Inputs, PlanError, Planned, Wheels};
+pub use programs::{programs, Program, ProgramPaths, Reload};
 
 /// Where a regular file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

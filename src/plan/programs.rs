@@ -1,0 +1,141 @@
+//! Each instance's supervisor programs, decided once: name, command, how a new version reaches
+//! it and whether an upgrade stops it. The supervisor conffile, the setup script (what it reloads
+//! and restarts), the prerm (what an upgrade stops) and the end-to-end test (which reads the
+//! installed supervisor.conf) all iterate over this one list, so a new program (say, Flower) is
+//! one more entry here and nowhere else.
+
+use serde::Serialize;
+
+use crate::config::Instance;
+
+/// How a running program picks up a new version of the code and virtualenv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Reload {
+    /// `supervisorctl signal HUP`: gunicorn starts new workers while the old ones finish their
+    /// requests, and the listening socket never closes.
+    Hup,
+    /// `supervisorctl restart`.
+    Restart,
+}
+
+/// One supervisor program of one instance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Program {
+    /// `<project>-<instance>-<kind>`, the supervisor program name (and its log file's name).
+    pub name: String,
+    /// The instance whose settings and secrets `cts-run` loads.
+    pub instance: String,
+    /// `gunicorn`, `worker` or `beat`.
+    pub kind: &'static str,
+    /// What `cts-run <instance>` executes.
+    pub command: String,
+    /// Seconds supervisor waits after SIGTERM before SIGKILL.
+    pub stop_wait_secs: u32,
+    pub reload: Reload,
+    /// Stopped by the prerm while a new version migrates (no task may run against a schema in
+    /// flux); gunicorn keeps serving.
+    pub stop_on_upgrade: bool,
+    /// Exactly one process (`numprocs=1`): Celery beat, of which two would schedule every task
+    /// twice.
+    pub single: bool,
+}
+
+/// Where the programs' files live.
+pub struct ProgramPaths<'a> {
+    /// `/usr/share/<package>`, holding `gunicorn.conf.py`.
+    pub share: &'a str,
+    /// The directory of the beat schedules.
+    pub beat: &'a str,
+}
+
+/// Every program of every instance, in instance order: gunicorn, worker, beat.
+pub fn programs(project: &str, instances: &[Instance], paths: &ProgramPaths) -> Vec<Program> {
+    instances.iter().flat_map(|i| instance_programs(project, i, paths)).collect()
+}
+
+fn instance_programs(project: &str, i: &Instance, paths: &ProgramPaths) -> [Program; 3] {
+    let program = |kind, command: String, stop_wait_secs, reload| Program {
+        name: format!("{project}-{}-{kind}", i.name),
+        instance: i.name.clone(),
+        kind,
+        command,
+        stop_wait_secs,
+        reload,
+        stop_on_upgrade: reload == Reload::Restart,
+        single: kind == "beat",
+    };
+    [
+        program(
+            "gunicorn",
+            format!(
+                "gunicorn cts.wsgi:application --bind {} --workers {} --timeout 180 \
+                 --graceful-timeout 30 --max-requests 1000 --max-requests-jitter 100 \
+                 --forwarded-allow-ips 127.0.0.1 --access-logfile - --error-logfile - \
+                 --config {}/gunicorn.conf.py",
+                i.gunicorn.bind, i.gunicorn.workers, paths.share
+            ),
+            60,
+            Reload::Hup,
+        ),
+        program(
+            "worker",
+            format!(
+                "celery -A cts.celery:app worker -Q {} --concurrency {} --hostname {}@%h \
+                 --loglevel INFO --without-gossip --without-mingle",
+                i.celery.queue, i.celery.concurrency, i.name
+            ),
+            120,
+            Reload::Restart,
+        ),
+        program(
+            "beat",
+            format!(
+                "celery -A cts.celery:app beat --schedule {}/celerybeat-{}.schedule --loglevel INFO",
+                paths.beat, i.name
+            ),
+            30,
+            Reload::Restart,
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reference() -> crate::config::Config {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/cts.toml");
+        crate::config::parse(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn three_programs_per_instance_and_only_gunicorn_keeps_serving_through_an_upgrade() {
+        let cfg = reference();
+        let paths =
+            ProgramPaths { share: "/usr/share/cts-server", beat: "/var/lib/cts-server/beat" };
+        let list = programs("cts", &cfg.instances, &paths);
+        let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "cts-turkey-gunicorn",
+                "cts-turkey-worker",
+                "cts-turkey-beat",
+                "cts-iraq-gunicorn",
+                "cts-iraq-worker",
+                "cts-iraq-beat"
+            ]
+        );
+        for p in &list {
+            assert_eq!(p.stop_on_upgrade, p.kind != "gunicorn", "{}", p.name);
+            assert_eq!(p.reload == Reload::Hup, p.kind == "gunicorn", "{}", p.name);
+            assert_eq!(p.single, p.kind == "beat", "{}", p.name);
+        }
+        assert!(list[0].command.contains("--bind 127.0.0.1:8001"));
+        assert!(
+            list[1].command.contains("-Q queue_turkey") && list[1].command.contains("turkey@%h")
+        );
+        assert!(list[2].command.contains("/var/lib/cts-server/beat/celerybeat-turkey.schedule"));
+    }
+}
