@@ -18,6 +18,13 @@ impl Paragraph {
         crate::deb822::parse_paragraph(text).map(|fields| Paragraph { fields })
     }
 
+    /// The relation fields (Depends, Pre-Depends, Recommends, Suggests, Enhances, Breaks,
+    /// Conflicts, Replaces, Provides) as dpkg and apt parse them: one that apt cannot parse
+    /// would make `apt-get update` fail on every client of the suite. The error names the field.
+    pub fn check_relations(&self) -> std::result::Result<(), String> {
+        crate::deb822::check_relation_fields(&self.fields)
+    }
+
     pub fn get(&self, name: &str) -> Option<&str> {
         self.fields.iter().find(|(f, _)| f.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
@@ -101,6 +108,14 @@ mod tests {
         assert!(Paragraph::parse("Package a\n").is_err());
         assert!(Paragraph::parse("Package: a\npackage: b\n").is_err());
         assert!(Paragraph::parse("\n").is_err());
+    }
+
+    #[test]
+    fn relation_fields() {
+        let p = Paragraph::parse("Package: x\nDepends: a | b (>= 1.0), libc6:amd64\n").unwrap();
+        assert_eq!(p.check_relations(), Ok(()));
+        let p = Paragraph::parse("Package: x\nBreaks: memcached (>> 1\n").unwrap();
+        assert!(p.check_relations().unwrap_err().starts_with("field `Breaks`: invalid relation"));
     }
 
     #[test]

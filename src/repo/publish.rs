@@ -580,6 +580,10 @@ fn check_one(
             });
         }
     }
+    control.check_relations().map_err(|e| RepoError::InvalidDeb {
+        path: deb.path.clone(),
+        reason: format!("control file: {e}"),
+    })?;
     if let Some(f) = PUBLISHER_FIELDS.iter().find(|f| control.get(f).is_some()) {
         return Err(RepoError::InvalidDeb {
             path: deb.path.clone(),

@@ -913,3 +913,89 @@ fn a_publish_killed_at_any_step_leaves_a_valid_repository() {
         repo.assert_no_temp_leftovers();
     }
 }
+
+/// A .deb whose `control` file is `fields` after the usual Package, Version, Architecture and
+/// Maintainer, built by `dpkg-deb --nocheck --build`, which packs the control file without
+/// parsing it, as a tool that writes its own control file would.
+fn mkdeb_with_control(dir: &Path, file: &str, fields: &str) -> PathBuf {
+    let root = dir.join(format!("src-{file}"));
+    std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
+    std::fs::create_dir_all(root.join("usr/share/doc/cts-extra")).unwrap();
+    std::fs::write(root.join("usr/share/doc/cts-extra/file"), file).unwrap();
+    let control = format!(
+        "Package: cts-extra\nVersion: 1.0\nArchitecture: amd64\n\
+         Maintainer: CTS tests <tests@cts.invalid>\n{fields}Description: test package\n A test.\n"
+    );
+    std::fs::write(root.join("DEBIAN/control"), control).unwrap();
+    let out = dir.join(file);
+    let status = Command::new("dpkg-deb")
+        .args(["--nocheck", "--root-owner-group", "--build"])
+        .arg(&root)
+        .arg(&out)
+        .output()
+        .expect("dpkg-deb runs");
+    assert!(status.status.success(), "dpkg-deb: {}", String::from_utf8_lossy(&status.stderr));
+    out
+}
+
+#[test]
+fn control_paragraphs_apt_cannot_parse_are_refused_and_nothing_changes() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    let good = mkdeb(&d, "cts-server", "1.0-1", "amd64", "a");
+    repo.publish(&[&good], &[]).success();
+    let before = tree(&repo.root());
+    for (file, fields, why) in [
+        (
+            "junk.deb",
+            "Depends: memcached junk\n",
+            "control file: field `Depends`: invalid relation `memcached junk`: `junk` after \
+             `memcached`",
+        ),
+        (
+            "open.deb",
+            "Pre-Depends: dpkg,\n memcached (>> 1\n",
+            "field `Pre-Depends`: invalid relation `memcached (>> 1`: `(>> 1` lacks its `)`",
+        ),
+        ("gt.deb", "Recommends: foo (> 1)\n", "field `Recommends`: invalid relation `foo (> 1)`"),
+        ("noversion.deb", "Suggests: foo (=)\n", "`(=)`: no version after `=`"),
+        ("trailing.deb", "Depends: a,\n b,\n", "field `Depends`: invalid relation ``: empty"),
+        ("alt.deb", "Conflicts: a | b\n", "field `Conflicts`: invalid relation `a | b`"),
+        ("provides.deb", "Provides: foo (>= 1)\n", "only `=` is allowed in this field"),
+        ("breaks.deb", "Breaks: Foo\n", "`Foo` is not a package name"),
+        ("replaces.deb", "Replaces: foo (>= 1.0 2)\n", "embedded spaces"),
+        ("twice.deb", "Depends: a\nDepends: b\n", "line 6: field `Depends` appears twice"),
+        ("noname.deb", ": value\n", "line 5: invalid field name ``"),
+        ("dash.deb", "-Depends: a\n", "line 5: invalid field name `-Depends`"),
+        (
+            "neither.deb",
+            "Depends: a\njunk line\n",
+            "line 6 is neither `Field: value` nor a continuation: `junk line`",
+        ),
+    ] {
+        let bad = mkdeb_with_control(&d, file, fields);
+        // Also behind a valid package on the command line: nothing at all is written.
+        let other = mkdeb(&d, "cts-other", "1.0", "amd64", file);
+        let line = repo.publish(&[&other, &bad], &[]).fails(3, &[file, "is not a valid .deb", why]);
+        assert_eq!(repo.publish(&[&bad], &[]).stderr().lines().count(), 1);
+        eprintln!("{line}");
+        assert_eq!(tree(&repo.root()), before, "repository changed by {file}");
+    }
+    repo.assert_no_temp_leftovers();
+    // What apt does parse goes through as written.
+    let fine = mkdeb_with_control(
+        &d,
+        "fine.deb",
+        "Depends: a | b (>= 1.0),\n libc6:amd64, python3:any (>= 3.11~)\nProvides: c (= 1.0)\n",
+    );
+    repo.publish(&[&fine], &[]).success();
+    let packages = std::fs::read_to_string(
+        repo.root().join("dists").join(SUITE).join("main/binary-amd64/Packages"),
+    )
+    .unwrap();
+    assert!(
+        packages.contains("Depends: a | b (>= 1.0),\n libc6:amd64, python3:any (>= 3.11~)\n"),
+        "{packages}"
+    );
+    verify(&repo.root(), true);
+}
