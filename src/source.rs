@@ -156,7 +156,7 @@ fn checkout_git(url: &str, git_ref: &str) -> Result<(tempfile::TempDir, String),
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
     };
     let d = dest.to_string_lossy().into_owned();
-    run(&["clone", "--quiet", "--no-checkout", url, &d])?;
+    run(&["clone", "--quiet", "--no-checkout", "--", url, &d])?;
     run(&["-C", &d, "-c", "advice.detachedHead=false", "checkout", "--quiet", git_ref])?;
     let commit = run(&["-C", &d, "rev-parse", "HEAD"])?;
     Ok((tmp, commit))

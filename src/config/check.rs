@@ -8,8 +8,9 @@ pub fn package_name(s: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "invalid package name `{s}`: use at least two of a-z 0-9 + - . starting with a letter \
-             or digit"
+            "invalid package name `{}`: use at least two of a-z 0-9 + - . starting with a letter \
+             or digit",
+            shown(s)
         ))
     }
 }
@@ -24,7 +25,10 @@ pub fn ident(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid name `{s}`: use a-z, 0-9 and _ (at most 32), starting with a letter"))
+        Err(format!(
+            "invalid name `{}`: use a-z, 0-9 and _ (at most 32), starting with a letter",
+            shown(s)
+        ))
     }
 }
 
@@ -37,7 +41,7 @@ pub fn user_name(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid user name `{s}`"))
+        Err(format!("invalid user name `{}`", shown(s)))
     }
 }
 
@@ -47,7 +51,7 @@ pub fn url_prefix(s: &str) -> Result<(), String> {
     if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
         Ok(())
     } else {
-        Err(format!("invalid URL prefix `{s}`: expected one path segment such as `/TR`"))
+        Err(format!("invalid URL prefix `{}`: expected one path segment such as `/TR`", shown(s)))
     }
 }
 
@@ -61,7 +65,7 @@ pub fn python_module(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid Python module path `{s}`"))
+        Err(format!("invalid Python module path `{}`", shown(s)))
     }
 }
 
@@ -79,7 +83,58 @@ pub fn host_name(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid host name `{s}`"))
+        Err(format!("invalid host name `{}`", shown(s)))
+    }
+}
+
+/// An nginx `server_name`: a host name, or a wildcard for its subdomains, `*.example.org`
+/// (subdomains only) or `.example.org` (the name and its subdomains). nginx's other forms
+/// (`example.*`, `~regex`) are refused: nothing else (certificate, Django) reads them.
+pub fn server_name(s: &str) -> Result<(), String> {
+    let host = s.strip_prefix("*.").or_else(|| s.strip_prefix('.')).unwrap_or(s);
+    host_name(host).map_err(|_| {
+        format!(
+            "invalid server name `{}`: a host name, `*.example.org` or `.example.org`",
+            shown(s)
+        )
+    })
+}
+
+/// A PostgreSQL extension name as `CREATE EXTENSION "name"` takes it: `[a-z][a-z0-9_-]*`, at
+/// most 63 (`uuid-ossp`, `pg_trgm`). Setup double-quotes it, so `-` is safe.
+pub fn extension_name(s: &str) -> Result<(), String> {
+    let ok = s.len() <= 63
+        && s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_-".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid extension name `{}`: use a-z, 0-9, _ and - (at most 63), starting with a \
+             letter",
+            shown(s)
+        ))
+    }
+}
+
+/// Characters that end or change a word in an nginx directive or a shell line, besides white
+/// space and control characters.
+const PATH_SPECIALS: &[char] = &['"', '\'', '`', ';', '$', '{', '}', '#', '\\'];
+
+/// A path on the server that lands in the nginx site and in setup's shell: absolute, and no
+/// white space, quote, `;`, `$`, `{`, `}`, `#` or control character (nginx would split or
+/// misread it, and `nginx -t` fails).
+pub fn server_path(s: &str) -> Result<(), String> {
+    let bad =
+        s.chars().find(|&c| c.is_whitespace() || c.is_control() || PATH_SPECIALS.contains(&c));
+    match (s.starts_with('/'), bad) {
+        (false, _) => Err(format!("`{}` is not an absolute path", shown(s))),
+        (true, Some(c)) => Err(format!(
+            "`{}` contains {c:?}: nginx and the setup script need a path without white space, \
+             quotes or any of ; $ {{ }} # \\",
+            shown(s)
+        )),
+        (true, None) => Ok(()),
     }
 }
 
@@ -90,7 +145,7 @@ pub fn env_name(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid environment variable name `{s}`: use A-Z, 0-9 and _"))
+        Err(format!("invalid environment variable name `{}`: use A-Z, 0-9 and _", shown(s)))
     }
 }
 
@@ -103,24 +158,41 @@ pub fn nginx_size(s: &str) -> Result<(), String> {
     {
         Ok(())
     } else {
-        Err(format!("invalid size `{s}`: expected e.g. `25m`"))
+        Err(format!("invalid size `{}`: expected e.g. `25m`", shown(s)))
     }
 }
 
-/// A single Depends relation: no commas (use one list entry per relation), no newlines.
+/// One `package.depends` entry: a Debian relation (`pkg[:arch] [(op version)] [| alt …]`, see
+/// [`crate::deb822::relation`]) on one line, without commas (one list entry per relation).
 pub fn relation(s: &str) -> Result<(), String> {
-    let name_end = s.find([' ', '(', ':', '|']).unwrap_or(s.len());
-    let first = s[..name_end].trim();
-    if s.contains([',', '\n']) || s.trim().is_empty() || package_name(first).is_err() {
-        Err(format!("invalid dependency `{s}`: expected one relation such as `memcached (>= 1.6)`"))
-    } else {
-        Ok(())
+    let invalid = |why: String| format!("invalid dependency `{}`: {why}", shown(s));
+    one_line(s).map_err(invalid)?;
+    if s.contains(',') {
+        return Err(invalid("one relation per list entry (no `,`)".into()));
     }
+    crate::deb822::relation(s, true, true).map_err(invalid)
+}
+
+/// No control character (newline, carriage return, NUL, …): the value goes into a one-line
+/// field or setting.
+pub fn one_line(s: &str) -> Result<(), String> {
+    match s.chars().find(|c| c.is_control()) {
+        Some(c) => Err(format!("must be one line without control characters (found {c:?})")),
+        None => Ok(()),
+    }
+}
+
+/// `s` for an error message: control characters escaped, so the message stays one line.
+pub fn shown(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { c.escape_default().to_string() } else { c.into() })
+        .collect()
 }
 
 /// A Debian version as dpkg-deb accepts it in a binary package (dpkg's parser, plus what dpkg
 /// only warns about, since `dpkg-deb --build` refuses it).
 pub fn version(s: &str) -> Result<(), String> {
+    one_line(s).map_err(|why| format!("invalid version `{}`: {why}", shown(s)))?;
     crate::version::Version::parse_strict(s).map(|_| ()).map_err(|e| e.to_string())
 }
 
@@ -147,7 +219,31 @@ mod tests {
         assert!(nginx_size("25mb").is_err());
         assert!(nginx_size("m").is_err());
         assert!(relation("memcached (>= 1.6)").is_ok());
+        assert!(relation("a | b (>= 1.0)").is_ok());
+        assert!(relation("libc6:amd64").is_ok());
         assert!(relation("a, b").is_err());
+        assert!(relation("memcached junk").unwrap_err().contains("`junk` after `memcached`"));
+        assert!(relation("memcached (>> 1").unwrap_err().contains("lacks its `)`"));
+        assert!(relation("foo (> 1)").unwrap_err().contains("obsolete"));
+        assert!(relation("foo (=)").unwrap_err().contains("no version"));
+        assert!(relation("foo\nEssential: yes").unwrap_err().contains("one line"));
+        assert!(server_name("*.example.org").is_ok());
+        assert!(server_name(".example.org").is_ok());
+        assert!(server_name("cts.example.org").is_ok());
+        for bad in ["*", "*.", ".", "example.*", "~^w+$", "*.*.example.org", "a b", "a;b"] {
+            assert!(server_name(bad).is_err(), "{bad}");
+        }
+        assert!(extension_name("uuid-ossp").is_ok());
+        assert!(extension_name("pg_trgm").is_ok());
+        assert!(extension_name("a\"b").is_err());
+        assert!(extension_name("-x").is_err());
+        assert!(server_path("/etc/ssl/certs/cts.pem").is_ok());
+        for bad in ["etc/x", "/etc/my cert.pem", "/a;b", "/a$b", "/a{b", "/a#b", "/a\"b", "/a'b"] {
+            assert!(server_path(bad).is_err(), "{bad}");
+        }
+        assert!(server_path("/a\tb").is_err());
+        assert!(version("1.0\n").unwrap_err().contains("one line"));
+        assert_eq!(shown("a\nb"), "a\\nb");
         assert!(python_module("cts.settings").is_ok());
         assert!(python_module("cts..settings").is_err());
     }

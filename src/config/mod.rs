@@ -3,7 +3,10 @@
 //! Every error names the file and the key path.
 
 mod check;
+mod control;
 pub mod raw;
+mod requirements;
+mod reserved;
 mod resolve;
 
 use std::collections::BTreeMap;

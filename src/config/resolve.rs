@@ -1,40 +1,18 @@
 //! Turns the declared [`RawConfig`] into a checked [`Config`]: defaults filled in, names, ports,
 //! paths and cross-references validated. Nothing is written; the only file-system access is
-//! checking that referenced inputs exist.
+//! checking that referenced inputs exist and reading the requirements file. An error names the
+//! key the operator wrote: a value derived from another key (`database.user` from the instance
+//! name) is blamed on that key, with the rule that derived it.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::raw::{RawConfig, RawInstance};
 use super::{
-    check, Broker, Celery, Config, ConfigError, Database, Gunicorn, Instance, InstanceBroker,
-    InstanceDatabase, Package, Project, SourceSpec, Tls, Web,
+    check, control, requirements, reserved, Broker, Celery, Config, ConfigError, Database,
+    Gunicorn, Instance, InstanceBroker, InstanceDatabase, Package, Project, SourceSpec, Tls, Web,
 };
 use crate::target::Target;
-
-/// Environment names the package sets itself; an instance's `env` may not override them.
-const RESERVED_ENV: &[&str] = &[
-    "DJANGO_SETTINGS_MODULE",
-    "CTS_INSTANCE",
-    "CTS_URL_PREFIX",
-    "CTS_ALLOWED_HOSTS",
-    "CTS_STATIC_ROOT",
-    "CTS_MEDIA_ROOT",
-    "CTS_DB_NAME",
-    "CTS_DB_USER",
-    "CTS_DB_HOST",
-    "CTS_DB_PORT",
-    "CTS_DB_PASSWORD",
-    "CTS_BROKER_HOST",
-    "CTS_BROKER_PORT",
-    "CTS_BROKER_VHOST",
-    "CTS_BROKER_USER",
-    "CTS_BROKER_PASSWORD",
-    "CTS_CELERY_QUEUE",
-    "CTS_CELERY_QUEUE_TYPE",
-    "CTS_SECRET_KEY",
-    "CTS_BEAT_SCHEDULE",
-];
 
 struct Ctx<'a> {
     file: &'a Path,
@@ -55,6 +33,9 @@ impl Ctx<'_> {
     }
 }
 
+/// A syntax or reservation check of one value.
+type Check = fn(&str) -> Result<(), String>;
+
 /// Validates `raw` (read from `file`) and fills in every default.
 pub fn resolve(file: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     let dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -64,66 +45,35 @@ pub fn resolve(file: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     let package = resolve_package(&cx, raw.package)?;
     let project_name = raw.project.name;
     cx.check("project.name", check::ident(&project_name))?;
-    let user = raw.project.user.unwrap_or_else(|| project_name.clone());
-    cx.check("project.user", check::user_name(&user))?;
+    let user = resolve_user(&cx, raw.project.user, &project_name)?;
+    let database = resolve_database(&cx, raw.database)?;
+    let broker = resolve_broker(&cx, raw.broker)?;
 
     if raw.instances.is_empty() {
         return Err(cx.err("instance", "at least one [[instance]] is required"));
     }
+    let ports = (database.port, broker.port);
     let mut instances = Vec::new();
+    let mut unique = Vec::new();
     for (i, inst) in raw.instances.into_iter().enumerate() {
-        instances.push(resolve_instance(&cx, i, &project_name, inst)?);
+        let (instance, names) = resolve_instance(&cx, i, &project_name, ports, inst)?;
+        instances.push(instance);
+        unique.push(names);
     }
-    check_unique(&cx, &instances)?;
+    check_unique(&cx, &unique)?;
 
     let default_instance =
         raw.project.default_instance.unwrap_or_else(|| instances[0].name.clone());
     if !instances.iter().any(|i| i.name == default_instance) {
         return Err(cx.err(
             "project.default_instance",
-            format!("`{default_instance}` is not the name of any [[instance]]"),
+            format!("`{}` is not the name of any [[instance]]", check::shown(&default_instance)),
         ));
     }
     let root = format!("/var/www/{project_name}");
-
     let web = resolve_web(&cx, raw.web, &root, &project_name)?;
-
-    let (db_local, db_host) = service_host(&cx, "database.host", raw.database.host)?;
-    for (i, ext) in raw.database.extensions.iter().enumerate() {
-        cx.check(&format!("database.extensions[{i}]"), check::ident(ext))?;
-    }
-    let database = Database {
-        local: db_local,
-        host: db_host,
-        port: port(&cx, "database.port", raw.database.port.unwrap_or(5432))?,
-        extensions: raw.database.extensions,
-    };
-    let (br_local, br_host) = service_host(&cx, "broker.host", raw.broker.host)?;
-    let broker = Broker {
-        local: br_local,
-        host: br_host,
-        port: port(&cx, "broker.port", raw.broker.port.unwrap_or(5672))?,
-    };
-
-    let requirements = cx.path(&raw.python.requirements);
-    if !requirements.is_file() {
-        return Err(cx.err(
-            "python.requirements",
-            format!("requirements file `{}` does not exist", requirements.display()),
-        ));
-    }
-
-    let source = match (raw.source.path, raw.source.git, raw.source.git_ref) {
-        (Some(p), None, None) => SourceSpec::Dir(cx.path(&p)),
-        (None, Some(url), git_ref) => {
-            SourceSpec::Git { url, git_ref: git_ref.unwrap_or_else(|| "HEAD".into()) }
-        }
-        (Some(_), Some(_), _) => {
-            return Err(cx.err("source", "give either `path` or `git` (+ `ref`), not both"))
-        }
-        (_, None, Some(_)) => return Err(cx.err("source.ref", "`ref` needs `git`")),
-        (None, None, None) => return Err(cx.err("source", "give `path` or `git`")),
-    };
+    let requirements = resolve_requirements(&cx, &raw.python.requirements)?;
+    let source = resolve_source(&cx, raw.source)?;
 
     Ok(Config {
         file: file.to_path_buf(),
@@ -136,6 +86,82 @@ pub fn resolve(file: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
         requirements,
         source,
     })
+}
+
+/// `project.user`, by default the project name: never a system account of the server.
+fn resolve_user(cx: &Ctx, user: Option<String>, project: &str) -> Result<String, ConfigError> {
+    match user {
+        Some(user) => {
+            cx.check("project.user", check::user_name(&user))?;
+            cx.check("project.user", reserved::account(&user))?;
+            Ok(user)
+        }
+        None => {
+            let why =
+                |e| format!("{e}; project.user defaults to the project name: set project.user");
+            cx.check("project.name", reserved::account(project).map_err(why))?;
+            Ok(project.to_string())
+        }
+    }
+}
+
+fn resolve_database(cx: &Ctx, d: super::raw::RawDatabase) -> Result<Database, ConfigError> {
+    let (local, host) = service_host(cx, "database.host", d.host)?;
+    for (i, ext) in d.extensions.iter().enumerate() {
+        cx.check(&format!("database.extensions[{i}]"), check::extension_name(ext))?;
+    }
+    let port = port(cx, "database.port", d.port.unwrap_or(5432))?;
+    Ok(Database { local, host, port, extensions: d.extensions })
+}
+
+fn resolve_broker(cx: &Ctx, b: super::raw::RawBroker) -> Result<Broker, ConfigError> {
+    let (local, host) = service_host(cx, "broker.host", b.host)?;
+    Ok(Broker { local, host, port: port(cx, "broker.port", b.port.unwrap_or(5672))? })
+}
+
+/// `python.requirements`: an existing file of pinned, hashed requirements ([`requirements`]).
+fn resolve_requirements(cx: &Ctx, rel: &str) -> Result<PathBuf, ConfigError> {
+    let key = "python.requirements";
+    let path = cx.path(rel);
+    if !path.is_file() {
+        return Err(cx.err(key, format!("requirements file `{}` does not exist", path.display())));
+    }
+    let text = std::fs::read(&path)
+        .map_err(|e| cx.err(key, format!("cannot read `{}`: {e}", path.display())))?;
+    let text = String::from_utf8(text)
+        .map_err(|_| cx.err(key, format!("`{}` is not UTF-8", path.display())))?;
+    requirements::check(&text).map_err(|bad| {
+        cx.err(
+            key,
+            format!("`{}` line {}: `{}`: {}", path.display(), bad.number, bad.text, bad.reason),
+        )
+    })?;
+    Ok(path)
+}
+
+/// `[source]`: a directory, or a git URL and ref (neither may pass for a git option).
+fn resolve_source(cx: &Ctx, s: super::raw::RawSource) -> Result<SourceSpec, ConfigError> {
+    let not_option = |key: &str, v: &str| {
+        let r = check::one_line(v).and_then(|()| match v.starts_with('-') {
+            true => Err(format!("`{}` starts with `-`: git would read it as an option", v)),
+            false => Ok(()),
+        });
+        cx.check(key, r)
+    };
+    match (s.path, s.git, s.git_ref) {
+        (Some(p), None, None) => Ok(SourceSpec::Dir(cx.path(&p))),
+        (None, Some(url), git_ref) => {
+            not_option("source.git", &url)?;
+            let git_ref = git_ref.unwrap_or_else(|| "HEAD".into());
+            not_option("source.ref", &git_ref)?;
+            Ok(SourceSpec::Git { url, git_ref })
+        }
+        (Some(_), Some(_), _) => {
+            Err(cx.err("source", "give either `path` or `git` (+ `ref`), not both"))
+        }
+        (_, None, Some(_)) => Err(cx.err("source.ref", "`ref` needs `git`")),
+        (None, None, None) => Err(cx.err("source", "give `path` or `git`")),
+    }
 }
 
 /// `package.targets`: known codenames, each once; none given means every known release. Kept in
@@ -152,13 +178,18 @@ fn resolve_targets(cx: &Ctx, names: Option<Vec<String>>) -> Result<Vec<Target>, 
         if crate::target::by_name(name).is_none() {
             return Err(cx.err(
                 format!("package.targets[{i}]"),
-                format!("unknown Debian release `{name}` (known: {})", crate::target::known()),
+                format!(
+                    "unknown Debian release `{}` (known: {})",
+                    check::shown(name),
+                    crate::target::known()
+                ),
             ));
         }
         if names[..i].contains(name) {
-            return Err(
-                cx.err(format!("package.targets[{i}]"), format!("`{name}` is listed twice"))
-            );
+            return Err(cx.err(
+                format!("package.targets[{i}]"),
+                format!("`{}` is listed twice", check::shown(name)),
+            ));
         }
     }
     Ok(crate::target::TARGETS
@@ -175,38 +206,13 @@ fn resolve_package(cx: &Ctx, p: super::raw::RawPackage) -> Result<Package, Confi
         cx.check("package.version", check::version(v))?;
     }
     let maintainer = p.maintainer.trim().to_string();
-    if !(maintainer.contains('<') && maintainer.ends_with('>')) || maintainer.contains('\n') {
-        return Err(cx.err(
-            "package.maintainer",
-            format!("`{maintainer}` is not of the form `Full Name <address@example.org>`"),
-        ));
-    }
-    let mut lines = p.description.trim().lines().map(str::trim_end);
-    let synopsis = lines.next().unwrap_or("").trim().to_string();
-    if synopsis.is_empty() || synopsis.len() > 80 {
-        return Err(
-            cx.err("package.description", "the first line (synopsis) must be 1 to 80 characters")
-        );
-    }
-    let lower = synopsis.to_ascii_lowercase();
-    if ["a ", "an ", "the "].iter().any(|a| lower.starts_with(a)) {
-        return Err(cx.err("package.description", "the synopsis must not start with an article"));
-    }
-    if lower == name {
-        return Err(cx.err("package.description", "the synopsis must not be the package name"));
-    }
-    let extended: Vec<String> = lines.map(|l| l.trim().to_string()).collect();
-    if extended.iter().all(|l| l.is_empty()) {
-        return Err(
-            cx.err("package.description", "add an extended description (lines after the synopsis)")
-        );
-    }
-    if let Some(l) = extended.iter().find(|l| l.len() > 79) {
-        return Err(cx.err(
-            "package.description",
-            format!("extended description lines must be at most 79 characters: `{l}`"),
-        ));
-    }
+    cx.check("package.maintainer", control::maintainer(&maintainer))?;
+    let (synopsis, extended) = control::description(&p.description, &name)
+        .map_err(|e| cx.err("package.description", e))?;
+    let section = p.section.unwrap_or_else(|| "web".into());
+    cx.check("package.section", control::section(&section))?;
+    let priority = p.priority.unwrap_or_else(|| "optional".into());
+    cx.check("package.priority", control::priority(&priority))?;
     let targets = resolve_targets(cx, p.targets)?;
     for (i, dep) in p.depends.iter().enumerate() {
         cx.check(&format!("package.depends[{i}]"), check::relation(dep))?;
@@ -217,106 +223,217 @@ fn resolve_package(cx: &Ctx, p: super::raw::RawPackage) -> Result<Package, Confi
         maintainer,
         synopsis,
         extended,
-        section: p.section.unwrap_or_else(|| "web".into()),
-        priority: p.priority.unwrap_or_else(|| "optional".into()),
+        section,
+        priority,
         depends: p.depends,
         targets,
     })
+}
+
+/// A name that must differ between instances: what it is, the key an error names, where the
+/// first one came from (for the second's error), its value as shown and as compared, and why.
+struct Unique {
+    what: &'static str,
+    key: String,
+    origin: String,
+    shown: String,
+    compared: String,
+    why: &'static str,
+}
+
+/// A name the operator wrote, or its default derived from another key.
+struct Named {
+    value: String,
+    /// The key an error about the value names: the one the operator wrote.
+    key: String,
+    /// How the value came about, for another instance's duplicate error.
+    origin: String,
+}
+
+impl Unique {
+    /// A value written at `key`, never derived.
+    fn at(what: &'static str, key: String, shown: &str, compared: String) -> Unique {
+        Unique { what, origin: key.clone(), key, shown: shown.to_string(), compared, why: "" }
+    }
+}
+
+impl Named {
+    fn unique(&self, what: &'static str, why: &'static str) -> Unique {
+        Unique {
+            what,
+            key: self.key.clone(),
+            origin: self.origin.clone(),
+            shown: self.value.clone(),
+            compared: self.value.clone(),
+            why,
+        }
+    }
+}
+
+/// `written` (errors name `key`), or else `default`, derived by `rule` from the key `from`
+/// (errors name `from` and the rule). Each of `checks` must pass.
+fn named(
+    cx: &Ctx,
+    key: String,
+    written: Option<String>,
+    (from, rule, default): (&str, &str, String),
+    checks: &[Check],
+) -> Result<Named, ConfigError> {
+    let (named, note) = match written {
+        Some(value) => (Named { value, origin: key.clone(), key }, String::new()),
+        None => {
+            let origin = format!("the default {key} (from {from})");
+            let note = format!(" ({key} defaults to {rule}: change {from} or set {key})");
+            (Named { value: default, key: from.to_string(), origin }, note)
+        }
+    };
+    for check in checks {
+        check(&named.value).map_err(|e| cx.err(&named.key, format!("{e}{note}")))?;
+    }
+    Ok(named)
 }
 
 fn resolve_instance(
     cx: &Ctx,
     i: usize,
     project: &str,
+    (db_port, broker_port): (u16, u16),
     r: RawInstance,
-) -> Result<Instance, ConfigError> {
+) -> Result<(Instance, Vec<Unique>), ConfigError> {
     let key = |k: &str| format!("instance[{i}].{k}");
     cx.check(&key("name"), check::ident(&r.name))?;
     cx.check(&key("prefix"), check::url_prefix(&r.prefix))?;
+    cx.check(&key("prefix"), reserved::prefix(&r.prefix))?;
     cx.check(&key("settings_module"), check::python_module(&r.settings_module))?;
-    if r.gunicorn.workers == 0 || r.gunicorn.workers > 64 {
-        return Err(cx.err(key("gunicorn.workers"), "must be between 1 and 64"));
-    }
-    let (host, port_s) = r
-        .gunicorn
-        .bind
-        .rsplit_once(':')
-        .ok_or_else(|| cx.err(key("gunicorn.bind"), "expected `127.0.0.1:PORT`"))?;
-    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
-        return Err(cx.err(
-            key("gunicorn.bind"),
-            format!("`{}` is not a loopback address: gunicorn sits behind nginx and must bind 127.0.0.1, localhost or [::1]", r.gunicorn.bind),
-        ));
-    }
-    let port_n: u16 = port_s
-        .parse()
-        .map_err(|_| cx.err(key("gunicorn.bind"), format!("invalid port `{port_s}`")))?;
-    let port_n = port(cx, &key("gunicorn.bind"), port_n)?;
+    let gunicorn = resolve_gunicorn(cx, &key("gunicorn"), &r.gunicorn, db_port, broker_port)?;
     let concurrency = r.celery.concurrency.unwrap_or(1);
     if concurrency == 0 || concurrency > 64 {
         return Err(cx.err(key("celery.concurrency"), "must be between 1 and 64"));
     }
-    let queue = r.celery.queue.unwrap_or_else(|| format!("queue_{}", r.name));
-    cx.check(&key("celery.queue"), check::ident(&queue))?;
-    let default_name = format!("{project}_{}", r.name);
-    let db_name = r.database.name.unwrap_or_else(|| default_name.clone());
-    cx.check(&key("database.name"), check::ident(&db_name))?;
-    let db_user = r.database.user.unwrap_or_else(|| default_name.clone());
-    cx.check(&key("database.user"), check::ident(&db_user))?;
-    let vhost = r.broker.vhost.unwrap_or_else(|| default_name.clone());
-    cx.check(&key("broker.vhost"), check::ident(&vhost))?;
-    let br_user = r.broker.user.unwrap_or(default_name);
-    cx.check(&key("broker.user"), check::ident(&br_user))?;
-    for (k, v) in &r.env {
-        cx.check(&key(&format!("env.{k}")), check::env_name(k))?;
-        if RESERVED_ENV.contains(&k.as_str()) {
-            return Err(cx.err(key(&format!("env.{k}")), "is set by the package itself"));
-        }
-        if v.contains(['\n', '\0']) {
-            return Err(cx.err(key(&format!("env.{k}")), "values must be one line"));
-        }
-    }
-    Ok(Instance {
+    let names = instance_names(cx, i, project, &r)?;
+    let port = gunicorn.port.to_string();
+    let unique = vec![
+        Unique::at("instance name", key("name"), &r.name, r.name.clone()),
+        Unique::at("URL prefix", key("prefix"), &r.prefix, r.prefix.to_ascii_lowercase()),
+        Unique::at("gunicorn port", key("gunicorn.bind"), &port, port.clone()),
+        names.db_name.unique("database name", ": the instances would share tables and migrations"),
+        names.db_user.unique("database user", SHARED_ACCOUNT),
+        names.vhost.unique("broker vhost", ": the instances would share queues and tasks"),
+        names.br_user.unique("broker user", SHARED_ACCOUNT),
+    ];
+    check_env(cx, i, &r.env)?;
+    let instance = Instance {
         name: r.name,
         prefix: r.prefix,
         settings_module: r.settings_module,
-        gunicorn: Gunicorn {
-            workers: r.gunicorn.workers,
-            host: host.trim_matches(['[', ']']).to_string(),
-            bind: r.gunicorn.bind,
-            port: port_n,
-        },
-        celery: Celery { concurrency, queue },
-        database: InstanceDatabase { name: db_name, user: db_user },
-        broker: InstanceBroker { vhost, user: br_user },
+        gunicorn,
+        celery: Celery { concurrency, queue: names.queue.value },
+        database: InstanceDatabase { name: names.db_name.value, user: names.db_user.value },
+        broker: InstanceBroker { vhost: names.vhost.value, user: names.br_user.value },
         env: r.env,
+    };
+    Ok((instance, unique))
+}
+
+/// An instance's queue, database and broker names.
+struct Names {
+    queue: Named,
+    db_name: Named,
+    db_user: Named,
+    vhost: Named,
+    br_user: Named,
+}
+
+/// Each name as written, or derived from the instance's name (and the project's).
+fn instance_names(
+    cx: &Ctx,
+    i: usize,
+    project: &str,
+    r: &RawInstance,
+) -> Result<Names, ConfigError> {
+    let key = |k: &str| format!("instance[{i}].{k}");
+    let name_key = key("name");
+    let from_name = |rule, default| (name_key.as_str(), rule, default);
+    let derived = || from_name("`<project.name>_<name>`", format!("{project}_{}", r.name));
+    let queue_default = from_name("`queue_<name>`", format!("queue_{}", r.name));
+    let (db, broker) = (&r.database, &r.broker);
+    Ok(Names {
+        queue: named(cx, key("celery.queue"), r.celery.queue.clone(), queue_default, &QUEUE)?,
+        db_name: named(cx, key("database.name"), db.name.clone(), derived(), &DB_NAME)?,
+        db_user: named(cx, key("database.user"), db.user.clone(), derived(), &DB_USER)?,
+        vhost: named(cx, key("broker.vhost"), broker.vhost.clone(), derived(), &VHOST)?,
+        br_user: named(cx, key("broker.user"), broker.user.clone(), derived(), &BROKER_USER)?,
     })
 }
 
-fn check_unique(cx: &Ctx, instances: &[Instance]) -> Result<(), ConfigError> {
-    let mut names = BTreeSet::new();
-    let mut prefixes = BTreeSet::new();
-    let mut ports = BTreeSet::new();
-    let mut dbs = BTreeSet::new();
-    let mut vhosts = BTreeSet::new();
-    for (i, inst) in instances.iter().enumerate() {
-        let dup = |what: &str, k: &str, v: &dyn std::fmt::Display| {
-            cx.err(format!("instance[{i}].{k}"), format!("duplicate {what} `{v}`"))
-        };
-        if !names.insert(&inst.name) {
-            return Err(dup("instance name", "name", &inst.name));
+const QUEUE: [Check; 1] = [check::ident];
+const DB_NAME: [Check; 2] = [check::ident, reserved::database];
+const DB_USER: [Check; 2] = [check::ident, reserved::db_role];
+const VHOST: [Check; 2] = [reserved::vhost, check::ident];
+const BROKER_USER: [Check; 2] = [check::ident, reserved::broker_user];
+const SHARED_ACCOUNT: &str =
+    ": each instance needs its own, as setup sets each one's password on it in turn";
+
+/// `gunicorn.workers` and `.bind`: a loopback address and a port of its own.
+fn resolve_gunicorn(
+    cx: &Ctx,
+    key: &str,
+    g: &super::raw::RawGunicorn,
+    db_port: u16,
+    broker_port: u16,
+) -> Result<Gunicorn, ConfigError> {
+    let bind_key = format!("{key}.bind");
+    if g.workers == 0 || g.workers > 64 {
+        return Err(cx.err(format!("{key}.workers"), "must be between 1 and 64"));
+    }
+    let (host, port_s) =
+        g.bind.rsplit_once(':').ok_or_else(|| cx.err(&bind_key, "expected `127.0.0.1:PORT`"))?;
+    if !matches!(host, "127.0.0.1" | "localhost" | "[::1]") {
+        return Err(cx.err(
+            &bind_key,
+            format!(
+                "`{}` is not a loopback address: gunicorn sits behind nginx and must bind \
+                 127.0.0.1, localhost or [::1]",
+                check::shown(&g.bind)
+            ),
+        ));
+    }
+    let port_n: u16 = port_s
+        .parse()
+        .map_err(|_| cx.err(&bind_key, format!("invalid port `{}`", check::shown(port_s))))?;
+    let port_n = port(cx, &bind_key, port_n)?;
+    cx.check(&bind_key, reserved::gunicorn_port(port_n, db_port, broker_port))?;
+    Ok(Gunicorn {
+        workers: g.workers,
+        host: host.trim_matches(['[', ']']).to_string(),
+        bind: g.bind.clone(),
+        port: port_n,
+    })
+}
+
+/// `instance.env`: names the package neither sets nor starts programs by, one-line values.
+fn check_env(cx: &Ctx, i: usize, env: &BTreeMap<String, String>) -> Result<(), ConfigError> {
+    for (k, v) in env {
+        let key = format!("instance[{i}].env.{}", check::shown(k));
+        cx.check(&key, check::env_name(k))?;
+        cx.check(&key, reserved::env(k))?;
+        if v.contains(['\n', '\r', '\0']) {
+            return Err(cx.err(key, "values must be one line (no newline, carriage return or NUL)"));
         }
-        if !prefixes.insert(inst.prefix.to_ascii_lowercase()) {
-            return Err(dup("URL prefix", "prefix", &inst.prefix));
-        }
-        if !ports.insert(inst.gunicorn.port) {
-            return Err(dup("gunicorn port", "gunicorn.bind", &inst.gunicorn.port));
-        }
-        if !dbs.insert(&inst.database.name) {
-            return Err(dup("database name", "database.name", &inst.database.name));
-        }
-        if !vhosts.insert(&inst.broker.vhost) {
-            return Err(dup("broker vhost", "broker.vhost", &inst.broker.vhost));
+    }
+    Ok(())
+}
+
+/// Names, prefixes, ports, databases, vhosts and users differ between instances; the second
+/// of a pair is refused naming the first.
+fn check_unique(cx: &Ctx, instances: &[Vec<Unique>]) -> Result<(), ConfigError> {
+    let mut seen: BTreeMap<(&str, &str), &str> = BTreeMap::new();
+    for u in instances.iter().flatten() {
+        if let Some(first) = seen.insert((u.what, &u.compared), &u.origin) {
+            return Err(cx.err(
+                &u.key,
+                format!("duplicate {} `{}` (also {first}){}", u.what, u.shown, u.why),
+            ));
         }
     }
     Ok(())
@@ -332,7 +449,9 @@ fn resolve_web(
         return Err(cx.err("web.server_names", "at least one server name is required"));
     }
     for (i, n) in w.server_names.iter().enumerate() {
-        cx.check(&format!("web.server_names[{i}]"), check::host_name(n))?;
+        let key = format!("web.server_names[{i}]");
+        cx.check(&key, check::server_name(n))?;
+        cx.check(&key, reserved::server_name(n))?;
     }
     let size = w.client_max_body_size.unwrap_or_else(|| "25m".into());
     cx.check("web.client_max_body_size", check::nginx_size(&size))?;
@@ -351,10 +470,7 @@ fn resolve_web(
         }
         "provided" => {
             let get = |k: &str, v: Option<String>| match v {
-                Some(p) if p.starts_with('/') && !p.contains(['\n', ';', '"', '\'']) => Ok(p),
-                Some(p) => {
-                    Err(cx.err(format!("web.tls.{k}"), format!("`{p}` is not an absolute path")))
-                }
+                Some(p) => cx.check(&format!("web.tls.{k}"), check::server_path(&p)).map(|()| p),
                 None => Err(cx.err(format!("web.tls.{k}"), "required with mode = \"provided\"")),
             };
             Tls {
@@ -364,8 +480,10 @@ fn resolve_web(
             }
         }
         other => {
-            return Err(cx
-                .err("web.tls.mode", format!("`{other}` is not one of `self-signed`, `provided`")))
+            return Err(cx.err(
+                "web.tls.mode",
+                format!("`{}` is not one of `self-signed`, `provided`", check::shown(other)),
+            ))
         }
     };
     Ok(Web {

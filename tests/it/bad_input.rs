@@ -1,7 +1,7 @@
 //! Every bad input from the builder issue: a one-line error naming the file, key or value, a
 //! non-zero exit, and nothing created or changed in the output directory.
 
-use crate::{is_root, snapshot, Fixture, Test};
+use crate::{is_root, snapshot, Fixture, Run, Test};
 
 const SENTINEL: &[u8] = b"an existing package that must survive a failed build\n";
 
@@ -15,6 +15,11 @@ fn out_with_existing(fx: &Fixture) -> std::path::PathBuf {
 
 /// Runs `build` on the fixture and checks the output directory is untouched.
 fn build_fails(fx: &Fixture, extra: &[&str], code: i32, needles: &[&str]) -> String {
+    failed_build(fx, extra, code, needles).1
+}
+
+/// [`build_fails`], also returning the run.
+fn failed_build(fx: &Fixture, extra: &[&str], code: i32, needles: &[&str]) -> (Run, String) {
     let out = out_with_existing(fx);
     let before = snapshot(&out);
     let run = Test::new()
@@ -26,7 +31,31 @@ fn build_fails(fx: &Fixture, extra: &[&str], code: i32, needles: &[&str]) -> Str
         .run();
     let line = run.fails(code, needles);
     assert_eq!(snapshot(&out), before, "the output directory changed");
+    (run, line)
+}
+
+/// A config refused: the fixture's cts.toml with each `(from, to)` edit made, then `build`
+/// exits 3 with exactly one line on stderr, naming cts.toml and every needle, and writes nothing.
+/// Returns that line (printed, for the record).
+fn config_refused(edits: &[(&str, &str)], needles: &[&str]) -> String {
+    let fx = Fixture::new();
+    for (from, to) in edits {
+        fx.edit_config(from, to);
+    }
+    let cfg = fx.config().display().to_string();
+    let (run, line) = failed_build(&fx, &[], 3, &[&[cfg.as_str()][..], needles].concat());
+    assert_eq!(run.stderr().lines().count(), 1, "not one line:\n{}", run.stderr());
+    eprintln!("{line}");
     line
+}
+
+/// The last line of the fixture's instance[0] (`turkey`) and instance[1] (`iraq`) tables: edit
+/// it into itself plus a line ([`and`]) to add a key to that instance.
+const TURKEY: &str = "celery = { concurrency = 1, queue = \"queue_turkey\" }";
+const IRAQ: &str = "celery = { concurrency = 1, queue = \"queue_iraq\" }";
+
+fn and(line: &str, more: &str) -> String {
+    format!("{line}\n{more}")
 }
 
 trait ArgPath {
@@ -267,4 +296,344 @@ fn disk_full_during_write() {
     crate::sh(&format!("umount {}", out.display()));
     run.fails(1, &["No space left on device"]);
     assert_eq!(after, before, "a partial file was left or the existing one changed");
+}
+
+// Issue 11: each of these built, then broke the server or every apt client.
+
+#[test]
+fn system_accounts_are_refused_as_users() {
+    let reserved = "is a system account on Debian servers (reserved: root, daemon, bin,";
+    config_refused(
+        &[(IRAQ, &and(IRAQ, "database = { user = \"postgres\" }"))],
+        &[&format!("instance[1].database.user: `postgres` {reserved}"), "postgres, rabbitmq"],
+    );
+    config_refused(
+        &[("user = \"cts\"", "user = \"root\"")],
+        &[&format!("project.user: `root` {reserved}")],
+    );
+    config_refused(
+        &[("user = \"cts\"", "user = \"postgres\"")],
+        &[&format!("project.user: `postgres` {reserved}")],
+    );
+    config_refused(
+        &[("user = \"cts\"", "user = \"systemd-network\"")],
+        &["project.user: `systemd-network` is a system account"],
+    );
+    config_refused(
+        &[(IRAQ, &and(IRAQ, "broker = { user = \"rabbitmq\" }"))],
+        &[&format!("instance[1].broker.user: `rabbitmq` {reserved}")],
+    );
+    config_refused(
+        &[(IRAQ, &and(IRAQ, "broker = { user = \"guest\" }"))],
+        &["instance[1].broker.user: `guest` is RabbitMQ's default administrator, which setup deletes"],
+    );
+    config_refused(
+        &[(IRAQ, &and(IRAQ, "database = { user = \"pg_monitor\" }"))],
+        &["instance[1].database.user: PostgreSQL reserves the role name `pg_monitor`"],
+    );
+    // project.user defaults to the project name: the error names the key that was written.
+    config_refused(
+        &[("user = \"cts\"", ""), ("name = \"cts\"", "name = \"postgres\"")],
+        &[&format!("project.name: `postgres` {reserved}"), "set project.user"],
+    );
+}
+
+#[test]
+fn cluster_databases_and_the_default_vhost_are_refused() {
+    for db in ["postgres", "template0", "template1"] {
+        config_refused(
+            &[(IRAQ, &and(IRAQ, &format!("database = {{ name = \"{db}\" }}")))],
+            &[&format!(
+                "instance[1].database.name: `{db}` is a database of every PostgreSQL cluster \
+                 (reserved: postgres, template0, template1)"
+            )],
+        );
+    }
+    config_refused(
+        &[(IRAQ, &and(IRAQ, "broker = { vhost = \"/\" }"))],
+        &["instance[1].broker.vhost: `/` is RabbitMQ's default vhost"],
+    );
+}
+
+#[test]
+fn instances_sharing_a_database_or_broker_name_are_refused() {
+    // instance[0]'s database and broker names default to cts_turkey.
+    let first = "(also the default instance[0].database.user (from instance[0].name))";
+    config_refused(
+        &[(IRAQ, &and(IRAQ, "database = { user = \"cts_turkey\" }"))],
+        &[
+            &format!("instance[1].database.user: duplicate database user `cts_turkey` {first}"),
+            "setup sets each one's password on it",
+        ],
+    );
+    config_refused(
+        &[(IRAQ, &and(IRAQ, "database = { name = \"cts_turkey\" }"))],
+        &["instance[1].database.name: duplicate database name `cts_turkey`"],
+    );
+    config_refused(
+        &[(IRAQ, &and(IRAQ, "broker = { vhost = \"cts_turkey\" }"))],
+        &["instance[1].broker.vhost: duplicate broker vhost `cts_turkey`"],
+    );
+    // Both written: the second names the first's key.
+    config_refused(
+        &[
+            (TURKEY, &and(TURKEY, "broker = { user = \"cts_mq\" }")),
+            (IRAQ, &and(IRAQ, "broker = { user = \"cts_mq\" }")),
+        ],
+        &["instance[1].broker.user: duplicate broker user `cts_mq` (also instance[0].broker.user)"],
+    );
+}
+
+#[test]
+fn depends_entries_must_be_debian_relations() {
+    for (dep, why) in [
+        ("memcached junk", "`junk` after `memcached`: expected `(op version)`, `|` or the end"),
+        ("memcached (>> 1", "`(>> 1` lacks its `)`"),
+        ("foo (> 1)", "`<` and `>` are obsolete"),
+        ("foo (=)", "no version after `=`"),
+        ("foo (>= abc)", "version number does not start with digit"),
+        ("foo [amd64]", "`[amd64]` after `foo`"),
+        ("a, b", "one relation per list entry"),
+        ("foo\nEssential: yes", "must be one line"),
+    ] {
+        let list = format!("depends = [\"nginx\", {dep:?}]");
+        config_refused(
+            &[("depends = []", &list)],
+            &["package.depends[1]: invalid dependency", why],
+        );
+    }
+}
+
+#[test]
+fn control_fields_must_be_single_line_and_known_to_policy() {
+    config_refused(
+        &[("section = \"web\"", "section = \"web\\nEssential: yes\"")],
+        &["package.section: `web\\nEssential: yes` is not a Debian section: one of admin,"],
+    );
+    config_refused(
+        &[("section = \"web\"", "section = \"webapps\"")],
+        &["package.section: `webapps` is not a Debian section", "contrib/, non-free/"],
+    );
+    config_refused(
+        &[("priority = \"optional\"", "priority = \"extra\"")],
+        &["package.priority: `extra` is deprecated since Policy 4.0.1: use `optional`"],
+    );
+    config_refused(
+        &[("priority = \"optional\"", "priority = \"high\"")],
+        &["package.priority: `high` is not one of required, important, standard, optional"],
+    );
+    let maintainer = "maintainer = \"CTS Operations <ops@cts.invalid>\"";
+    for (bad, why) in [
+        ("ops@cts.invalid", "no `<address>`"),
+        ("A <a@cts.invalid>, B <b@cts.invalid>", "a `,` makes it a list of maintainers"),
+        ("CTS <ops@cts.invalid>\\nEssential: yes", "must be one line"),
+        ("CTS <ops>", "exactly one `<local@domain>`"),
+    ] {
+        config_refused(
+            &[(maintainer, &format!("maintainer = \"{bad}\""))],
+            &["package.maintainer:", "is not of the form `Full Name <address@example.org>`", why],
+        );
+    }
+}
+
+#[test]
+fn descriptions_are_bounded() {
+    let last = "with PostgreSQL databases and RabbitMQ vhosts created on configure.\n";
+    config_refused(
+        &[(last, &format!("{last}{}", "More about the server.\n".repeat(20_000)))],
+        &["package.description: the extended description has 20003 lines: at most 100"],
+    );
+}
+
+#[test]
+fn prefixes_the_site_serves_itself_are_refused() {
+    for prefix in ["/static", "/media", "/Static"] {
+        config_refused(
+            &[("prefix = \"/IQ\"", &format!("prefix = \"{prefix}\""))],
+            &[&format!(
+                "instance[1].prefix: `{prefix}` is reserved: the nginx site serves it itself \
+                 (reserved: /, /static, /media)"
+            )],
+        );
+    }
+    config_refused(&[("prefix = \"/IQ\"", "prefix = \"/\"")], &["instance[1].prefix"]);
+}
+
+#[test]
+fn tls_paths_nginx_would_misread_are_refused() {
+    let tls = "tls = { mode = \"self-signed\" }";
+    let provided = |cert: &str, key: &str| {
+        format!("tls = {{ mode = \"provided\", certificate = \"{cert}\", key = \"{key}\" }}")
+    };
+    let key = "/etc/ssl/private/cts.key";
+    config_refused(
+        &[(tls, &provided("/etc/ssl/certs/my cert.pem", key))],
+        &["web.tls.certificate: `/etc/ssl/certs/my cert.pem` contains ' ': nginx and the setup \
+           script need a path without white space"],
+    );
+    for bad in ["/etc/ssl/x;y.pem", "/etc/ssl/$x.pem", "/etc/ssl/{x}.pem", "/etc/ssl/x#.pem"] {
+        config_refused(&[(tls, &provided("/etc/ssl/certs/cts.pem", bad))], &["web.tls.key:", bad]);
+    }
+    config_refused(
+        &[(tls, &provided("ssl/cts.pem", key))],
+        &["web.tls.certificate: `ssl/cts.pem` is not an absolute path"],
+    );
+}
+
+#[test]
+fn gunicorn_ports_of_other_services_are_refused() {
+    for (port, owner) in [
+        ("80", "nginx's HTTP port"),
+        ("443", "nginx's HTTPS port"),
+        ("5432", "database.port (PostgreSQL)"),
+        ("5672", "broker.port (RabbitMQ)"),
+        ("4369", "epmd's port (RabbitMQ's Erlang port mapper)"),
+        ("25672", "RabbitMQ's Erlang distribution port"),
+    ] {
+        config_refused(
+            &[("127.0.0.1:8002", &format!("127.0.0.1:{port}"))],
+            &[&format!(
+                "instance[1].gunicorn.bind: port {port} is {owner}; gunicorn needs a port of its own"
+            )],
+        );
+    }
+    config_refused(
+        &[("127.0.0.1:8002", "127.0.0.1:1000")],
+        &["instance[1].gunicorn.bind: port 1000 is privileged (below 1024)"],
+    );
+    // The configured ports, not the defaults.
+    config_refused(
+        &[("port = 5432", "port = 6432"), ("127.0.0.1:8002", "127.0.0.1:6432")],
+        &["instance[1].gunicorn.bind: port 6432 is database.port"],
+    );
+}
+
+#[test]
+fn a_derived_name_too_long_is_blamed_on_the_instance_name() {
+    let long = "a".repeat(30);
+    config_refused(
+        &[
+            ("default_instance = \"turkey\"", &format!("default_instance = \"{long}\"")),
+            ("name = \"turkey\"", &format!("name = \"{long}\"")),
+        ],
+        &[
+            &format!("instance[0].name: invalid name `cts_{long}`"),
+            "(instance[0].database.name defaults to `<project.name>_<name>`: change \
+             instance[0].name or set instance[0].database.name)",
+        ],
+    );
+}
+
+#[test]
+fn environment_that_changes_how_programs_start_is_refused() {
+    let env = "env = { CTS_POLL_INTERVAL = \"30\" }";
+    for name in ["PATH", "LD_PRELOAD", "PYTHONPATH", "IFS", "BASH_ENV", "GUNICORN_CMD_ARGS"] {
+        config_refused(
+            &[(env, &format!("env = {{ {name} = \"/tmp\" }}"))],
+            &[&format!("instance[0].env.{name}: changes how the programs start (reserved: PATH,")],
+        );
+    }
+    config_refused(
+        &[(env, "env = { CTS_DB_NAME = \"x\" }")],
+        &["instance[0].env.CTS_DB_NAME: is set by the package itself"],
+    );
+    config_refused(
+        &[(env, "env = { path = \"/tmp\" }")],
+        &["instance[0].env.path: invalid environment variable name `path`"],
+    );
+    config_refused(
+        &[(env, "env = { CTS_X = \"a\\nCTS_DB_HOST=evil\" }")],
+        &["instance[0].env.CTS_X: values must be one line"],
+    );
+}
+
+#[test]
+fn requirements_are_checked_before_pip_runs() {
+    let key = "requirements = \"cts-app/requirements.txt\"";
+    let hash = "sha256:9362660c4a31150cf18e78cae2ce8aa1e929fc6c6739e69f6dd5dbea9c3edc82";
+    for (text, line, why) in [
+        ("# pins\ndjango>=5\n", "line 2: `django>=5`", "not pinned: expected `name==version`"),
+        ("django==5.2.19\n", "line 1: `django==5.2.19`", "no `--hash=sha256:…`"),
+        ("-r base.txt\n", "line 1: `-r base.txt`", "`-r` (another requirements file)"),
+        ("-e ./src\n", "line 1: `-e ./src`", "`-e` (an editable source tree)"),
+        (
+            &format!("cts @ https://x.invalid/cts.whl \\\n --hash={hash}\n"),
+            "line 1: `cts @ https://x.invalid/cts.whl --hash=",
+            "a URL or path requirement",
+        ),
+    ] {
+        let fx = Fixture::new();
+        std::fs::write(fx.path("req.txt"), text).unwrap();
+        fx.edit_config(key, "requirements = \"req.txt\"");
+        let req = fx.path("req.txt").display().to_string();
+        let cfg = fx.config().display().to_string();
+        let (run, out) = failed_build(
+            &fx,
+            &[],
+            3,
+            &[&cfg, &format!("python.requirements: `{req}` {line}"), why],
+        );
+        assert_eq!(run.stderr().lines().count(), 1, "{}", run.stderr());
+        eprintln!("{out}");
+    }
+}
+
+#[test]
+fn a_git_source_that_git_would_read_as_an_option_is_refused() {
+    let source = "path = \"cts-app\"";
+    config_refused(
+        &[(source, "git = \"--upload-pack=touch /tmp/cts-deb-pwned\"")],
+        &["source.git: `--upload-pack=touch /tmp/cts-deb-pwned` starts with `-`: git would read \
+           it as an option"],
+    );
+    config_refused(
+        &[(source, "git = \"https://git.invalid/cts.git\"\nref = \"--orphan=x\"")],
+        &["source.ref: `--orphan=x` starts with `-`"],
+    );
+    assert!(!std::path::Path::new("/tmp/cts-deb-pwned").exists());
+}
+
+#[test]
+fn server_names_nginx_would_misparse_are_refused() {
+    let names = "server_names = [\"cts.example.org\"]";
+    for bad in ["*", "example.*", "~^www\\\\.example\\\\.org$", "*.*.example.org", "a b.org"] {
+        config_refused(
+            &[(names, &format!("server_names = [\"cts.example.org\", \"{bad}\"]"))],
+            &["web.server_names[1]: invalid server name", "`*.example.org` or `.example.org`"],
+        );
+    }
+    config_refused(
+        &[(names, "server_names = [\"default\"]")],
+        &["web.server_names[0]: `default` is a keyword of nginx's `map` block"],
+    );
+}
+
+#[test]
+fn postgres_extensions_with_dashes_are_allowed_but_not_quotes() {
+    config_refused(
+        &[("extensions = [\"hstore\"]", "extensions = [\"uuid-ossp\", \"x\\\"y\"]")],
+        &["database.extensions[1]: invalid extension name `x\"y`"],
+    );
+}
+
+/// What issue 11 asked to allow builds: wildcard server names, an extension with a dash and
+/// relations with alternatives and architecture qualifiers.
+#[test]
+fn wildcard_names_dashed_extensions_and_full_relations_build() {
+    let fx = Fixture::new();
+    let names = "server_names = [\"cts.example.org\", \"*.example.org\", \".example.net\"]";
+    fx.edit_config("server_names = [\"cts.example.org\"]", names);
+    fx.edit_config("extensions = [\"hstore\"]", "extensions = [\"hstore\", \"uuid-ossp\"]");
+    fx.edit_config("depends = []", "depends = [\"a | b (>= 1.0)\", \"libc6:amd64\"]");
+    let out = fx.path("out");
+    let stdout = Test::new()
+        .args(["build", "--target", "trixie", "--config"])
+        .arg_path(&fx.config())
+        .args(["--out"])
+        .arg_path(&out)
+        .run()
+        .success();
+    let deb = stdout.lines().next().unwrap();
+    let depends = crate::sh(&format!("dpkg-deb -f {deb} Depends"));
+    assert!(depends.trim_end().ends_with(", a | b (>= 1.0), libc6:amd64"), "{depends}");
 }
