@@ -1061,6 +1061,7 @@ main() {
     check upgrade-rows-media-secrets-kept chk_upg_data_kept
     check upgrade-conffile-updated-edited-kept chk_upg_conffiles
     check upgrade-programs-running chk_upg_running
+    check rabbitmq-log-no-deprecated-feature chk_rabbitmq_no_deprecated
     check downgrade-refused-cleanly chk_downgrade_refused "$deb"
     check postinst-fails-then-configure-a chk_half_configured "$deb2"
     check broken-other-nginx-site-nginx-survives chk_broken_other_site "$deb2"
@@ -1069,7 +1070,6 @@ main() {
     check purge-keeps-data-and-user chk_purge
     check install-after-purge-reuses-db chk_install_after_purge "$deb2"
     check purge-after-dependencies-purged chk_purge_after_deps
-    check rabbitmq-log-no-deprecated-feature chk_rabbitmq_no_deprecated
     rm -rf "$v2dir"
 
     # the scenario runs in its own chroot and namespace (separate process, own traps)
