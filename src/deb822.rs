@@ -70,7 +70,7 @@ const RELATION_FIELDS: &[(&str, bool, bool)] = &[
 /// are refused: dpkg warns about them and they read as the opposite of what they look like.
 const OPERATORS: &[&str] = &["<<", "<=", ">=", ">>", "="];
 
-/// Checks every relation field of a paragraph ([`RELATION_FIELDS`]): comma-separated entries,
+/// Checks every relation field of a paragraph (`RELATION_FIELDS`): comma-separated entries,
 /// each a [`relation`]; a folded value's line breaks are white space. The error names the
 /// field and the entry.
 pub fn check_relation_fields(fields: &Fields) -> Result<(), String> {
