@@ -439,6 +439,29 @@ fn check_unique(cx: &Ctx, instances: &[Vec<Unique>]) -> Result<(), ConfigError> 
     Ok(())
 }
 
+/// What nginx's `map { hostnames; }` (the site's known-host map) matches for a server name:
+/// lower case, and `.x` standing for both `x` and `*.x`.
+fn host_patterns(name: &str) -> Vec<String> {
+    let name = name.to_ascii_lowercase();
+    match name.strip_prefix('.') {
+        Some(base) => vec![base.to_string(), format!("*.{base}")],
+        None => vec![name],
+    }
+}
+
+/// A server name that repeats (or overlaps, `.x` with `x` or `*.x`) an earlier one: nginx's
+/// `hostnames` map refuses it with "conflicting parameter", and nginx would then not start.
+fn distinct_server_name(earlier: &[String], name: &str) -> Result<(), String> {
+    let mine = host_patterns(name);
+    match earlier.iter().find(|e| host_patterns(e).iter().any(|p| mine.contains(p))) {
+        Some(e) => Err(format!(
+            "`{name}` repeats `{e}` (names are case-insensitive, and `.x` already covers `x` and \
+             `*.x`): nginx would refuse the site"
+        )),
+        None => Ok(()),
+    }
+}
+
 fn resolve_web(
     cx: &Ctx,
     w: super::raw::RawWeb,
@@ -452,6 +475,7 @@ fn resolve_web(
         let key = format!("web.server_names[{i}]");
         cx.check(&key, check::server_name(n))?;
         cx.check(&key, reserved::server_name(n))?;
+        cx.check(&key, distinct_server_name(&w.server_names[..i], n))?;
     }
     let size = w.client_max_body_size.unwrap_or_else(|| "25m".into());
     cx.check("web.client_max_body_size", check::nginx_size(&size))?;

@@ -243,17 +243,35 @@ chk_media_inert() {
     return $bad
 }
 
-# A request for a name that is not ours gets nothing (444: closed without a response) on 443 and
-# 80, and no response carries nginx's version.
+# A request for a name that is not ours gets nothing from our site (444: closed without a
+# response): on 443, where it is the only site; on 80 nginx's own default site answers such
+# names (our site is nobody's default_server), so there the check is that our site does not (no
+# redirect to https://evil…), and then, with that default site disabled, that nothing does. No
+# response carries nginx's version.
+unknown_host_on() { # unknown_host_on 80|443: prints "HTTP-code curl-exit location"
+    local scheme=http out rc=0
+    [ "$1" = 443 ] && scheme=https
+    out=$(e2e_in curl -sk -D - -o /dev/null -w 'CODE=%{http_code}\n' -H 'Host: evil.example.net' \
+        "$scheme://127.0.0.1:$1/static/cts/cts.css") || rc=$?
+    printf '%s %s %s\n' "$(echo "$out" | sed -n 's/^CODE=//p')" "$rc" \
+        "$(echo "$out" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')"
+}
+
 chk_unknown_host() {
-    local out rc bad=0 port
-    for port in 443 80; do
-        rc=0
-        out=$(e2e_in curl -sk -o /dev/null -w '%{http_code}' -H 'Host: evil.example.net' \
-            "$( [ $port = 443 ] && echo https || echo http )://127.0.0.1:$port/static/cts/cts.css") || rc=$?
-        echo "--- Host: evil.example.net on :$port: HTTP $out, curl exit $rc (52: empty reply)"
-        [ "$rc" = 52 ] || { note ":$port answered for an unknown host"; bad=1; }
-    done
+    local out bad=0 default=$E2E_ROOT/etc/nginx/sites-enabled/default
+    out=$(unknown_host_on 443)
+    echo "--- Host: evil.example.net on :443: HTTP/curl-exit/location: $out (52: empty reply)"
+    [ "${out#* }" = "52 " ] || { note ":443 answered for an unknown host"; bad=1; }
+    out=$(unknown_host_on 80)
+    echo "--- Host: evil.example.net on :80 (nginx's default site enabled): $out"
+    case "$out" in *https://evil*) note "our site redirected an unknown host"; bad=1 ;; esac
+    if [ -L "$default" ]; then
+        mv "$default" "$default.e2e" && e2e_in /etc/init.d/nginx reload >/dev/null 2>&1 && sleep 1
+        out=$(unknown_host_on 80)
+        mv "$default.e2e" "$default" && e2e_in /etc/init.d/nginx reload >/dev/null 2>&1 && sleep 1
+        echo "--- Host: evil.example.net on :80 (default site disabled: ours is the only one): $out"
+        [ "${out#* }" = "52 " ] || { note ":80 answered for an unknown host"; bad=1; }
+    fi
     out=$(ccurl -k -D - -o /dev/null --resolve "$HOST:443:127.0.0.1" "https://$HOST/TR/health/" | tr -d '\r' | grep -i '^server:')
     echo "--- $out"
     [ "$(echo "$out" | tr 'A-Z' 'a-z')" = "server: nginx" ] || { note "Server header: $out"; bad=1; }

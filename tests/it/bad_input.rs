@@ -608,6 +608,28 @@ fn server_names_nginx_would_misparse_are_refused() {
     );
 }
 
+/// nginx's `hostnames` map (the site's known-host check) refuses a name twice, in any case, and
+/// `.x` next to `x` or `*.x`: nginx would not start.
+#[test]
+fn server_names_that_repeat_one_another_are_refused() {
+    let names = "server_names = [\"cts.example.org\"]";
+    for (second, first) in [
+        ("cts.example.org", "cts.example.org"),
+        ("CTS.Example.org", "cts.example.org"),
+        (".cts.example.org", "cts.example.org"),
+        ("*.example.org", ".example.org"),
+    ] {
+        config_refused(
+            &[(names, &format!("server_names = [\"{first}\", \"{second}\"]"))],
+            &[
+                "web.server_names[1]",
+                &format!("`{second}` repeats `{first}`"),
+                "nginx would refuse",
+            ],
+        );
+    }
+}
+
 #[test]
 fn postgres_extensions_with_dashes_are_allowed_but_not_quotes() {
     config_refused(
