@@ -18,6 +18,22 @@ use crate::report::Reporter;
 use crate::source::{self, SourceTree};
 use crate::target::Target;
 
+/// A command-line value clap accepted but the inputs refuse. The CLI exits 3 (invalid input) for
+/// it, as for the config it contradicts; clap's own usage errors exit 2.
+#[derive(Debug, thiserror::Error)]
+pub enum ArgumentError {
+    #[error(
+        "--target `{target}` is not one of package.targets in {} ({})",
+        config.display(), listed.join(", ")
+    )]
+    UnknownTarget { target: String, config: PathBuf, listed: Vec<String> },
+    #[error(
+        "render output directory `{}` exists and is not empty; refusing to overwrite",
+        path.display()
+    )]
+    OutputNotEmpty { path: PathBuf },
+}
+
 /// What `build` and `render` read.
 #[derive(Debug, Clone, Default)]
 pub struct InputOptions {
@@ -70,12 +86,11 @@ fn load(opts: &InputOptions, reporter: &dyn Reporter) -> Result<Loaded> {
     };
     let config = load_config(&config_path)?;
     let templates = match &opts.templates {
-        Some(dir) => TemplateSet::from_dir(dir).map_err(|e| Error::Invalid(e.to_string()))?,
+        Some(dir) => TemplateSet::from_dir(dir)?,
         None => TemplateSet::embedded(),
     };
     reporter.info("resolving the application source");
-    let source = source::resolve(&config.source, opts.source.as_deref())
-        .map_err(|e| Error::Invalid(e.to_string()))?;
+    let source = source::resolve(&config.source, opts.source.as_deref())?;
     Ok(Loaded { config, templates, source, _defaults: defaults })
 }
 
@@ -86,12 +101,11 @@ fn selected_targets(config: &Config, only: Option<&str>) -> Result<Vec<Target>> 
         None => Ok(all.clone()),
         Some(name) => {
             all.iter().find(|t| t.codename == name).map(|t| vec![t.clone()]).ok_or_else(|| {
-                let listed: Vec<&str> = all.iter().map(|t| t.codename).collect();
-                Error::Invalid(format!(
-                    "--target `{name}` is not one of package.targets in {} ({})",
-                    config.file.display(),
-                    listed.join(", ")
-                ))
+                Error::from(ArgumentError::UnknownTarget {
+                    target: name.to_string(),
+                    config: config.file.clone(),
+                    listed: all.iter().map(|t| t.codename.to_string()).collect(),
+                })
             })
         }
     }
@@ -116,8 +130,7 @@ fn prepare(
         machine: machine.to_string(),
     };
     let wheelhouse =
-        crate::wheels::prepare(&config.requirements, &opts.wheel_cache, &py_target, reporter)
-            .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
+        crate::wheels::prepare(&config.requirements, &opts.wheel_cache, &py_target, reporter)?;
     let wheels = Wheels { files: wheelhouse.wheels.clone(), pure: wheelhouse.pure };
     let sde = std::env::var("SOURCE_DATE_EPOCH").ok();
     let planned = plan::plan(&plan::Inputs {
@@ -129,8 +142,7 @@ fn prepare(
         source_date_epoch: sde.as_deref(),
         host_arch: host_arch(),
         target,
-    })
-    .map_err(|e| Error::Invalid(e.to_string()))?;
+    })?;
     Ok(Prepared { target: target.clone(), planned })
 }
 
@@ -145,7 +157,7 @@ fn prepare_all(opts: &InputOptions, reporter: &dyn Reporter) -> Result<(Loaded, 
 
 /// Reads and resolves a config file.
 pub fn load_config(path: &Path) -> Result<Config> {
-    let text = fsx::read_to_string(path).map_err(|e| Error::Invalid(e.to_string()))?;
+    let text = fsx::read_to_string(path).map_err(Error::ConfigFile)?;
     Ok(config::parse(path, &text)?)
 }
 
@@ -160,13 +172,12 @@ pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result
     for p in &prepared {
         let plan = &p.planned.plan;
         reporter.info(&format!("writing {} ({} entries)", plan.file_name, plan.entries.len()));
-        let deb = crate::deb::stage_deb(plan, out, &Default::default(), reporter)
-            .map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
+        let deb = crate::deb::stage_deb(plan, out, &Default::default(), reporter)?;
         staged.push((p, deb));
     }
     let mut results = Vec::new();
     for (p, deb) in staged {
-        let path = deb.persist().map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
+        let path = deb.persist()?;
         results.push(result_of(p, path)?);
     }
     Ok(results)
@@ -192,10 +203,7 @@ fn result_of(prepared: &Prepared, path: PathBuf) -> Result<BuildResult> {
 /// review.
 pub fn render(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result<()> {
     if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(Error::Invalid(format!(
-            "render output directory `{}` exists and is not empty; refusing to overwrite",
-            out.display()
-        )));
+        return Err(ArgumentError::OutputNotEmpty { path: out.to_path_buf() }.into());
     }
     let (_loaded, prepared) = prepare_all(opts, reporter)?;
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::build;
-use crate::error::{Error, EXIT_OK};
+use crate::error::{Diagnostic, Error, EXIT_OK};
 use crate::report::Stderr;
 
 /// Builds and publishes the cts-server Debian package.
@@ -138,7 +138,7 @@ pub fn main() -> i32 {
         }
         Command::Man => clap_mangen::Man::new(Cli::command())
             .render(&mut std::io::stdout())
-            .map_err(|e| Error::Failed(format!("failed to write the man page: {e}"))),
+            .map_err(Error::ManPage),
     };
     match result {
         Ok(()) => EXIT_OK,
@@ -146,10 +146,18 @@ pub fn main() -> i32 {
     }
 }
 
-/// Prints the error chain on one line, as ripgrep does, and returns its exit code.
-fn report_error(e: &Error) -> i32 {
+/// The one error printer of every subcommand: prints [`error_text`] on stderr and returns the
+/// error's exit code.
+fn report_error(e: &dyn Diagnostic) -> i32 {
+    eprint!("{}", error_text(e));
+    e.exit_code()
+}
+
+/// The error and its cause chain on one line, as ripgrep does (a cause whose text the line
+/// already holds is left out), then one `note:` line per hint, as cargo-deb does.
+fn error_text(e: &dyn Diagnostic) -> String {
     let mut msg = e.to_string();
-    let mut source = std::error::Error::source(e);
+    let mut source = e.source();
     while let Some(s) = source {
         let text = s.to_string();
         if !msg.contains(&text) {
@@ -158,8 +166,11 @@ fn report_error(e: &Error) -> i32 {
         }
         source = s.source();
     }
-    eprintln!("cts-deb: error: {msg}");
-    e.exit_code()
+    let mut out = format!("cts-deb: error: {msg}\n");
+    for note in e.notes() {
+        out.push_str(&format!("cts-deb: note: {note}\n"));
+    }
+    out
 }
 
 impl InputArgs {
@@ -179,8 +190,7 @@ fn build(args: BuildArgs, reporter: &Stderr) -> crate::error::Result<()> {
     let opts = args.input.into_options();
     let results = build::build(&opts, &args.out, reporter)?;
     if args.json {
-        let json = serde_json::to_string_pretty(&results)
-            .map_err(|e| Error::Failed(format!("cannot encode the result as JSON: {e}")))?;
+        let json = serde_json::to_string_pretty(&results).map_err(Error::Json)?;
         println!("{json}");
     } else {
         for r in &results {
@@ -198,11 +208,9 @@ fn render(args: RenderArgs, reporter: &Stderr) -> crate::error::Result<()> {
 }
 
 fn inspect(args: InspectArgs) -> crate::error::Result<()> {
-    let info =
-        crate::deb::read_deb(&args.file).map_err(|e| Error::classify(e.is_invalid_input(), &e))?;
+    let info = crate::deb::read_deb(&args.file)?;
     if args.json {
-        let json = serde_json::to_string_pretty(&info)
-            .map_err(|e| Error::Failed(format!("cannot encode the result as JSON: {e}")))?;
+        let json = serde_json::to_string_pretty(&info).map_err(Error::Json)?;
         println!("{json}");
     } else {
         print!("{}", info.to_text());
@@ -213,6 +221,34 @@ fn inspect(args: InspectArgs) -> crate::error::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("outer")]
+    struct Outer {
+        #[source]
+        inner: Inner,
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("inner")]
+    struct Inner;
+
+    impl Diagnostic for Outer {
+        fn exit_code(&self) -> i32 {
+            crate::error::EXIT_INVALID
+        }
+        fn notes(&self) -> Vec<String> {
+            vec!["try this".into()]
+        }
+    }
+
+    /// One error line with the cause chain, then the notes.
+    #[test]
+    fn error_text_chains_causes_and_prints_notes() {
+        let e = Outer { inner: Inner };
+        assert_eq!(error_text(&e), "cts-deb: error: outer: inner\ncts-deb: note: try this\n");
+        assert_eq!(report_error(&e), crate::error::EXIT_INVALID);
+    }
 
     /// clap's own consistency checks, over every subcommand.
     #[test]

@@ -1,11 +1,12 @@
 //! The repository-side subcommands: `publish`, `repo init|gc`, `version compare|check`.
-//! Each converts its clap arguments into the option types of [`crate::repo`] and maps errors to
-//! exit codes ([`crate::repo::RepoError::exit_code`]).
+//! Each converts its clap arguments into the option types of [`crate::repo`]; errors go through
+//! the one printer in `cli/mod.rs` (cause chain, notes, [`crate::repo::RepoError::exit_code`]).
 
 use std::path::PathBuf;
 
+use super::report_error;
 use crate::error::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
-use crate::repo::{self, Outcome, RepoError};
+use crate::repo::{self, Outcome};
 use crate::report::{Reporter, Stderr};
 use crate::version::{Relation, Version};
 
@@ -128,11 +129,6 @@ pub enum VersionCommand {
     },
 }
 
-fn fail(e: &RepoError) -> i32 {
-    eprintln!("cts-deb: error: {e}");
-    e.exit_code()
-}
-
 pub fn publish(args: PublishArgs, reporter: &Stderr) -> i32 {
     let opts = repo::PublishOptions {
         repo: args.repo,
@@ -165,7 +161,7 @@ pub fn publish(args: PublishArgs, reporter: &Stderr) -> i32 {
             }
             EXIT_OK
         }
-        Err(e) => fail(&e),
+        Err(e) => report_error(&e),
     }
 }
 
@@ -198,13 +194,13 @@ pub fn repo(args: RepoArgs, reporter: &Stderr) -> i32 {
                     print!("{}", report.sources);
                     EXIT_OK
                 }
-                Err(e) => fail(&e),
+                Err(e) => report_error(&e),
             }
         }
         RepoCommand::Gc(a) => {
             let grace_secs = match repo::gc::parse_duration(&a.grace) {
                 Ok(s) => s,
-                Err(e) => return fail(&e),
+                Err(e) => return report_error(&e),
             };
             let opts = repo::GcOptions { repo: a.repo, grace_secs, dry_run: a.dry_run };
             match repo::gc(&opts, reporter) {
@@ -223,7 +219,7 @@ pub fn repo(args: RepoArgs, reporter: &Stderr) -> i32 {
                     ));
                     EXIT_OK
                 }
-                Err(e) => fail(&e),
+                Err(e) => report_error(&e),
             }
         }
     }
