@@ -202,7 +202,7 @@ fn result_of(prepared: &Prepared, path: PathBuf) -> Result<BuildResult> {
 /// Writes the rendered templates and control files of each target under `out/<codename>/` for
 /// review.
 pub fn render(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result<()> {
-    if out.exists() && std::fs::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
+    if out.exists() && fsx::read_dir(out).map(|mut d| d.next().is_some()).unwrap_or(true) {
         return Err(ArgumentError::OutputNotEmpty { path: out.to_path_buf() }.into());
     }
     let (_loaded, prepared) = prepare_all(opts, reporter)?;

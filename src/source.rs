@@ -52,11 +52,11 @@ pub fn resolve(spec: &SourceSpec, dir_override: Option<&Path>) -> Result<SourceT
             (tmp.path().join("src"), Some(commit), Some(tmp))
         }
     };
-    let meta = std::fs::metadata(&root).map_err(|e| SourceError::Dir {
+    let meta = fsx::metadata(&root).map_err(|e| SourceError::Dir {
         path: root.clone(),
-        message: match e.kind() {
+        message: match e.source.kind() {
             std::io::ErrorKind::NotFound => "does not exist".into(),
-            _ => e.to_string(),
+            _ => e.source.to_string(),
         },
     })?;
     if !meta.is_dir() {

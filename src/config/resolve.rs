@@ -126,8 +126,8 @@ fn resolve_requirements(cx: &Ctx, rel: &str) -> Result<PathBuf, ConfigError> {
     if !path.is_file() {
         return Err(cx.err(key, format!("requirements file `{}` does not exist", path.display())));
     }
-    let text = std::fs::read(&path)
-        .map_err(|e| cx.err(key, format!("cannot read `{}`: {e}", path.display())))?;
+    let text = crate::fsx::read(&path)
+        .map_err(|e| cx.err(key, format!("cannot read `{}`: {}", path.display(), e.source)))?;
     let text = String::from_utf8(text)
         .map_err(|_| cx.err(key, format!("`{}` is not UTF-8", path.display())))?;
     requirements::check(&text).map_err(|bad| {

@@ -89,4 +89,5 @@ impl DebError {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may use std::fs directly
 mod tests;

@@ -101,6 +101,7 @@ fn instance_programs(project: &str, i: &Instance, paths: &ProgramPaths) -> [Prog
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may use std::fs directly
 mod tests {
     use super::*;
 

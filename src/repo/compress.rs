@@ -350,6 +350,7 @@ pub fn collect_cache(
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may use std::fs directly
 mod tests {
     use super::*;
     use std::io::Read;

@@ -298,6 +298,7 @@ impl Drop for EntriesWriter {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may use std::fs directly
 mod tests {
     use super::*;
 

@@ -1,9 +1,9 @@
-//! File-system steps of the publisher that [`crate::fsx`] does not cover: atomic replace
+//! File-system steps of the publisher, built on [`crate::fsx`]'s calls: atomic replace
 //! (temp file in the same directory, fsync, rename), content-addressed writes, hard links, the
 //! repository lock and the fault-injection points used by the kill tests. Every failure is an
 //! [`FsError`] naming the verb and the path, like `fsx`.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +37,7 @@ fn create(path: &Path, contents: &[u8], mode: Option<u32>) -> fsx::Result<File> 
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(mode);
     }
-    let mut f = options.open(path).map_err(|e| FsError::new("create", path, e))?;
+    let mut f = fsx::open_with(&options, path, "create")?;
     f.write_all(contents).map_err(|e| FsError::new("write", path, e))?;
     Ok(f)
 }
@@ -100,7 +100,7 @@ impl Staged {
     pub fn discard(self) {
         // Best effort: a leftover temporary file (its name carries TMP_MARKER) is removed by
         // `repo gc`.
-        let _ = fs::remove_file(&self.tmp);
+        let _ = fsx::remove_file(&self.tmp);
     }
 
     pub fn tmp_path(&self) -> &Path {
@@ -114,7 +114,7 @@ impl Staged {
 
 /// `syncfs(2)` on the file system holding `path`: one call makes every earlier write durable.
 pub fn sync_filesystem(path: &Path) -> fsx::Result<()> {
-    let dir = File::open(path).map_err(|e| FsError::new("open", path, e))?;
+    let dir = fsx::open(path)?;
     rustix::fs::syncfs(&dir).map_err(|e| FsError::new("sync", path, e.into()))
 }
 
@@ -128,7 +128,7 @@ pub fn make_durable(files: &[PathBuf], root: &Path) -> fsx::Result<()> {
         return sync_filesystem(root);
     }
     let sync = |f: &PathBuf| -> fsx::Result<()> {
-        let file = File::open(f).map_err(|e| FsError::new("open", f, e))?;
+        let file = fsx::open(f)?;
         file.sync_data().map_err(|e| FsError::new("sync", f, e))
     };
     std::thread::scope(|s| {
@@ -139,7 +139,7 @@ pub fn make_durable(files: &[PathBuf], root: &Path) -> fsx::Result<()> {
 
 /// fsync on a directory, making the renames inside it durable.
 pub fn sync_dir(path: &Path) -> fsx::Result<()> {
-    let dir = File::open(path).map_err(|e| FsError::new("open", path, e))?;
+    let dir = fsx::open(path)?;
     dir.sync_all().map_err(|e| FsError::new("sync", path, e))
 }
 
@@ -155,7 +155,7 @@ pub fn replace_with_mode(path: &Path, contents: &[u8], mode: u32) -> fsx::Result
 /// (the caller guarantees that the name determines the content). Not synced: see
 /// [`sync_filesystem`]. Returns whether it wrote.
 pub fn write_once(path: &Path, contents: &[u8]) -> fsx::Result<bool> {
-    if fs::metadata(path).is_ok_and(|m| m.len() == contents.len() as u64) {
+    if fsx::metadata(path).is_ok_and(|m| m.len() == contents.len() as u64) {
         return Ok(false);
     }
     replace_unsynced(path, contents)?;
@@ -167,8 +167,8 @@ pub fn write_once(path: &Path, contents: &[u8]) -> fsx::Result<bool> {
 pub fn link_or_copy(target: &Path, link: &Path) -> fsx::Result<()> {
     ensure_parent(link)?;
     let tmp = tmp_path(link);
-    let _ = fs::remove_file(&tmp);
-    if fs::hard_link(target, &tmp).is_err() {
+    let _ = fsx::remove_file(&tmp);
+    if fsx::hard_link(target, &tmp).is_err() {
         fsx::copy(target, &tmp)?;
     }
     fsx::rename(&tmp, link)
@@ -176,10 +176,10 @@ pub fn link_or_copy(target: &Path, link: &Path) -> fsx::Result<()> {
 
 /// Removes a file; a file that is already gone is fine.
 pub fn remove_if_exists(path: &Path) -> fsx::Result<bool> {
-    match fs::remove_file(path) {
+    match fsx::remove_file(path) {
         Ok(()) => Ok(true),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(FsError::new("remove", path, e)),
+        Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -187,7 +187,7 @@ pub fn remove_if_exists(path: &Path) -> fsx::Result<bool> {
 pub fn prune_empty_dirs(dir: &Path, stop: &Path) {
     let mut d = dir.to_path_buf();
     while d.starts_with(stop) && d != stop {
-        if fs::remove_dir(&d).is_err() {
+        if fsx::remove_dir(&d).is_err() {
             break;
         }
         if !d.pop() {
@@ -225,13 +225,11 @@ impl RepoLock {
     /// Blocks until the lock is ours, telling the reporter when it has to wait.
     pub fn acquire(path: &Path, reporter: &dyn Reporter) -> fsx::Result<RepoLock> {
         ensure_parent(path)?;
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)
-            .map_err(|e| FsError::new("open lock file", path, e))?;
+        let file = fsx::open_with(
+            OpenOptions::new().read(true).write(true).create(true).truncate(false),
+            path,
+            "open lock file",
+        )?;
         let got = FileExt::try_lock_exclusive(&file).map_err(|e| FsError::new("lock", path, e))?;
         if !got {
             reporter.info(&format!("waiting for another publisher to release {}", path.display()));
@@ -249,7 +247,7 @@ pub fn fault_point(step: &str) {
         static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
         let start = START.get_or_init(std::time::Instant::now);
         // Resident memory in MiB (second field of statm, in 4 KiB pages).
-        let rss = std::fs::read_to_string("/proc/self/statm")
+        let rss = fsx::read_to_string(Path::new("/proc/self/statm"))
             .ok()
             .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
             .map_or(0, |pages| pages * 4 / 1024);

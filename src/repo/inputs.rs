@@ -206,6 +206,7 @@ fn list_dir(dir: &Path, visit: &mut dyn FnMut(Child<'_>) -> Result<()>) -> Resul
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may use std::fs directly
 mod tests {
     use std::path::{Path, PathBuf};
 

@@ -131,10 +131,10 @@ fn pool_file(pool: &Path, input: &Path) -> PoolFile {
     if same_path(pool, input) {
         return PoolFile::TheInput;
     }
-    let Ok(at_pool) = std::fs::metadata(pool) else {
+    let Ok(at_pool) = fsx::metadata(pool) else {
         return PoolFile::Missing;
     };
-    match std::fs::metadata(input) {
+    match fsx::metadata(input) {
         Ok(m) if (m.dev(), m.ino()) == (at_pool.dev(), at_pool.ino()) => PoolFile::TheInput,
         _ => PoolFile::Other,
     }

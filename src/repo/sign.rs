@@ -270,6 +270,7 @@ impl Signer {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may use std::fs directly
 mod tests {
     use super::*;
 

@@ -459,7 +459,7 @@ pub fn prepare_with(
         if !dir.is_dir() {
             return Err(cache_err(e));
         }
-    } else if let Ok(root) = std::fs::File::open(cache_root) {
+    } else if let Ok(root) = fsx::open(cache_root) {
         let _ = root.sync_all();
     }
     // `partial` is gone (renamed) or a loser's copy: dropping it removes whatever is left.
@@ -697,7 +697,7 @@ fn needed_by_target(
 /// The `.whl` files in `dir`, sorted by file name.
 fn list(dir: &Path, requirements: &Path) -> Result<Vec<PathBuf>, WheelError> {
     let cache_err = |source| WheelError::Cache { requirements: requirements.to_path_buf(), source };
-    let entries = std::fs::read_dir(dir).map_err(|e| cache_err(FsError::new("list", dir, e)))?;
+    let entries = fsx::read_dir(dir).map_err(cache_err)?;
     let mut wheels = Vec::new();
     for entry in entries {
         let path = entry.map_err(|e| cache_err(FsError::new("list", dir, e)))?.path();
@@ -744,6 +744,7 @@ fn tail(bytes: &[u8], n: usize) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::disallowed_methods)] // tests may use std::fs directly
 mod tests {
     use super::*;
     use crate::report::Silent;
