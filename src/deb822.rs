@@ -1,6 +1,16 @@
 //! deb822 control paragraphs, as the planner (the rendered `control`), the .deb reader and the
 //! publisher all read them: one parser with one set of rules, the package-name syntax, and the
 //! relation fields (`Depends`, …) checked as dpkg and apt parse them.
+//!
+//! Why ours and not `deb822-lossless` / `debian-control` (0.5 / 0.3, jelmer/debian-parsers):
+//! those are lossless syntax trees (rowan) for editing control files in place, keeping comments
+//! and layout. We only read, and need the reverse emphasis: refuse, with the line, everything apt
+//! or dpkg would refuse or read differently (a blank line inside the paragraph, a continuation
+//! of no field, a field name twice in any case, a field name Policy 5.1 does not allow) and
+//! check relations against what `dpkg-deb --build` accepts (no obsolete `<`/`>`, only `=` in
+//! `Provides`, versions by [`Version::parse_strict`], no source-only `[arch]` or `<profile>`).
+//! Using those crates would need that strict mode, with positions, verified case by case; the
+//! paragraph parser here is about forty lines.
 
 use crate::version::Version;
 

@@ -13,6 +13,15 @@
 //! [`Version::parse`] accepts what dpkg accepts (dpkg only *warns* about an upstream that does not
 //! start with a digit and about unusual characters); [`Version::parse_strict`] also refuses those,
 //! as `dpkg-deb --build` does, and is what the builder and the publisher use.
+//!
+//! Why ours and not the `debversion` crate (0.5.5, checked on crates.io): its comparison matches
+//! dpkg's (`~` first, unbounded digit runs), but it parses with one regular expression, so it
+//! has no such strict/lenient split; it reads the epoch as a `u32` (dpkg refuses anything above
+//! `i32::MAX`), takes `a:1` as an upstream version containing `:` where dpkg says the epoch is
+//! not a number, refuses surrounding blanks that dpkg strips, and its error is a bare string
+//! where [`VersionErrorKind`] carries dpkg's own messages (which `cts-deb version` prints). It
+//! also brings `lazy-regex` and `num-bigint`. Using it would take dpkg's parse rules, a strict
+//! mode and typed error kinds on its side, or a wrapper that re-implements the parsing anyway.
 
 use std::cmp::Ordering;
 use std::fmt;

@@ -1,6 +1,15 @@
 //! The outer `ar` container of a `.deb`: the common (System V / GNU without a name table) variant
 //! that dpkg writes, with fixed 60-byte member headers. Owns writing member headers and bodies
 //! (with the odd-size pad byte) and parsing them back strictly.
+//!
+//! Why ours and not the `ar` crate: `repo::debfile` read uploads with `ar` (0.9) until commit
+//! e235081, and that crate stops quietly at a short file, so a truncated upload read as an
+//! archive with fewer or shorter members; debfile needed its own offset arithmetic on top to
+//! notice. [`ArReader`] refuses a member or header that runs past the end and names the member
+//! and both offsets, whether the body is read or skipped. Writing is a 60-byte header per member
+//! whose every field we fix anyway (mtime from the plan, uid/gid 0, mode `100644`, names of at
+//! most 15 characters, no GNU or BSD name table), so a crate saves little there. A crate could
+//! replace this module if it reported truncation as an error, with the member and offsets.
 
 use std::io::{self, Read, Write};
 
