@@ -251,7 +251,7 @@ chk_media_inert() {
 unknown_host_on() { # unknown_host_on 80|443: prints "HTTP-code curl-exit location"
     local scheme=http out rc=0
     [ "$1" = 443 ] && scheme=https
-    out=$(e2e_in curl -sk -D - -o /dev/null -w 'CODE=%{http_code}\n' -H 'Host: evil.example.net' \
+    out=$(e2e_in curl -sk --http1.1 -D - -o /dev/null -w 'CODE=%{http_code}\n' -H 'Host: evil.example.net' \
         "$scheme://127.0.0.1:$1/static/cts/cts.css") || rc=$?
     printf '%s %s %s\n' "$(echo "$out" | sed -n 's/^CODE=//p')" "$rc" \
         "$(echo "$out" | tr -d '\r' | sed -n 's/^[Ll]ocation: //p')"
@@ -695,8 +695,12 @@ children_of() { # PIDs whose parent is $1
     done
     return 0
 }
-host_status() { # host_status INSTANCE HOST: HTTP status of INSTANCE's /health/ asked as HOST
-    ccurl -k -o /dev/null -w '%{http_code}' --resolve "$2:443:127.0.0.1" "https://$2${PREFIX[$1]}/health/" 2>/dev/null
+# host_status INSTANCE HOST: HTTP status of INSTANCE's /health/ asked as HOST, straight from its
+# gunicorn (as nginx forwards it), so that Django's ALLOWED_HOSTS answers: nginx itself refuses
+# names that are not server names before Django would
+host_status() {
+    ccurl -o /dev/null -w '%{http_code}' -H "Host: $2" -H 'X-Forwarded-Proto: https' \
+        "http://127.0.0.1:${PORT[$1]}${PREFIX[$1]}/health/" 2>/dev/null
 }
 
 # zero-downtime probe: load_start NAME, ..., load_stop NAME → LOAD_LINE, LOAD_FAILURES
