@@ -36,6 +36,9 @@
 //! 8. replace `InRelease` (`inrelease`): **the commit point**. A by-hash client sees the old
 //!    InRelease with the old (still present) by-hash indices, or the new one with the new.
 //!
+//! `publish::run` takes these steps in this order, one call each; the phases live in the
+//! submodules of [`mod@publish`] (open, check, retention, index, commit).
+//!
 //! Superseded by-hash files and pool files that left the index stay for a grace period and are
 //! removed by `repo gc` (see [`mod@gc`]). Files are written without per-file fsync and made durable
 //! by one `syncfs` before the database is written; Release files and the database are synced
