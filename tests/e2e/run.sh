@@ -258,7 +258,7 @@ unknown_host_on() { # unknown_host_on 80|443: prints "HTTP-code curl-exit locati
 }
 
 chk_unknown_host() {
-    local out bad=0 default=$E2E_ROOT/etc/nginx/sites-enabled/default
+    local out bad=0 default=$E2E_ROOT/etc/nginx/sites-enabled/default aside=$E2E_ROOT/etc/nginx/e2e-default-site
     out=$(unknown_host_on 443)
     echo "--- Host: evil.example.net on :443: HTTP/curl-exit/location: $out (52: empty reply)"
     [ "${out#* }" = "52 " ] || { note ":443 answered for an unknown host"; bad=1; }
@@ -266,9 +266,9 @@ chk_unknown_host() {
     echo "--- Host: evil.example.net on :80 (nginx's default site enabled): $out"
     case "$out" in *https://evil*) note "our site redirected an unknown host"; bad=1 ;; esac
     if [ -L "$default" ]; then
-        mv "$default" "$default.e2e" && e2e_in /etc/init.d/nginx reload >/dev/null 2>&1 && sleep 1
+        mv "$default" "$aside" && e2e_in /etc/init.d/nginx reload >/dev/null 2>&1 && sleep 2
         out=$(unknown_host_on 80)
-        mv "$default.e2e" "$default" && e2e_in /etc/init.d/nginx reload >/dev/null 2>&1 && sleep 1
+        mv "$aside" "$default" && e2e_in /etc/init.d/nginx reload >/dev/null 2>&1 && sleep 2
         echo "--- Host: evil.example.net on :80 (default site disabled: ours is the only one): $out"
         [ "${out#* }" = "52 " ] || { note ":80 answered for an unknown host"; bad=1; }
     fi
@@ -494,7 +494,7 @@ chk_layout() {
 EOF
     [ "$(readlink "$E2E_ROOT/var/www/cts/source")" = /usr/share/cts-server/app ] || { note "source link wrong"; bad=1; }
     case "$(readlink "$E2E_ROOT/var/www/cts/env")" in env-*) ;; *) note "env is not a link to env-<version>-<time>"; bad=1 ;; esac
-    e2e_in getent passwd cts | grep -q ':/var/lib/cts-server:/usr/sbin/nologin$' || { note "user cts: $(e2e_in getent passwd cts)"; bad=1; }
+    e2e_in getent passwd cts | grep -q ':/var/lib/cts-server/beat:/usr/sbin/nologin$' || { note "user cts: $(e2e_in getent passwd cts)"; bad=1; }
     return $bad
 }
 
