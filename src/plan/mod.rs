@@ -4,10 +4,18 @@
 //! Paths in a plan are relative to the package root, without a leading `./` or `/`
 //! (`usr/share/cts-server/app/manage.py`); directories carry no trailing slash here, the tar
 //! writer adds it.
+//!
+//! [`plan`] (in `build`) takes the steps in order; each part lives in a module of
+//! its own: `paths` (where the package puts things), `payload` (the data.tar entries),
+//! `docs` (changelog and copyright) and `control` (the control file and the Depends).
 
 use std::path::PathBuf;
 
 mod build;
+mod control;
+mod docs;
+mod paths;
+mod payload;
 mod programs;
 
 pub use build::{plan, Inputs, PlanError, Planned, Wheels};
