@@ -92,17 +92,25 @@ e2e_init() {
     trap 'exit 143' TERM
 }
 
-# Run a command inside the chroot (in the network namespace once it exists).
+# Run a command inside the chroot (in the network namespace once it exists). The command may
+# start with VAR=value words (env(1) sets them). With E2E_IN_TIMEOUT set, it is ended after that
+# many seconds (see e2e_in_within).
 e2e_in() {
+    local pre=()
+    [ -z "${E2E_IN_TIMEOUT:-}" ] || pre=(timeout -k 10 "$E2E_IN_TIMEOUT")
     if [ -n "$E2E_NS" ] && ip netns list 2>/dev/null | grep -qw "^$E2E_NS"; then
-        ip netns exec "$E2E_NS" chroot "$E2E_ROOT" env -i \
-            PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-            HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"
-    else
-        chroot "$E2E_ROOT" env -i \
-            PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-            HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"
+        pre+=(ip netns exec "$E2E_NS")
     fi
+    "${pre[@]}" chroot "$E2E_ROOT" env -i \
+        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# e2e_in_within SECONDS CMD...: e2e_in, but the harness gives up on CMD after SECONDS
+e2e_in_within() {
+    local limit=$1
+    shift
+    E2E_IN_TIMEOUT=$limit e2e_in "$@"
 }
 
 _e2e_mount() { # _e2e_mount TARGET mount-args...

@@ -566,8 +566,7 @@ chk_setup_hang_then_rerun() {
     printf '#!/bin/sh\nexec su rabbitmq -s /bin/sh -c "sleep 3600 # e2e-hang"\n' >"$ctl"
     chmod 755 "$ctl"
     t0=$(date +%s)
-    out=$(timeout 300 ip netns exec "$E2E_NS" chroot "$E2E_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        LANG=C.UTF-8 CTS_SERVER_SETUP_TIMEOUT=5 cts-server-setup 2>&1) || rc=$?
+    out=$(e2e_in_within 300 CTS_SERVER_SETUP_TIMEOUT=5 cts-server-setup 2>&1) || rc=$?
     t1=$(date +%s)
     mv -f "$ctl.e2e-real" "$ctl"
     echo "--- setup with a hanging rabbitmqctl (CTS_SERVER_SETUP_TIMEOUT=5): exit $rc after $((t1 - t0)) s" && echo "$out" | tail -4 | quote
@@ -576,8 +575,7 @@ chk_setup_hang_then_rerun() {
     echo "$out" | grep -q "did not finish within 5 s" || { note "no line naming the hung command"; return 1; }
     left=$(pgrep -f 'e2e-hang' || true)
     [ -z "$left" ] || { note "processes of the hang still running: $left"; kill $left 2>/dev/null; return 1; }
-    out=$(timeout 300 ip netns exec "$E2E_NS" chroot "$E2E_ROOT" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-        LANG=C.UTF-8 cts-server-setup 2>&1) || { echo "$out" | tail -5 | quote >&2; return 1; }
+    out=$(e2e_in_within 300 cts-server-setup 2>&1) || { echo "$out" | tail -5 | quote >&2; return 1; }
     echo "$out" | grep -q 'cts-server-setup: done' || { echo "$out" | tail -5 | quote >&2; return 1; }
     echo "--- the next run: $(echo "$out" | tail -1)"
 }
