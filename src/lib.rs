@@ -25,9 +25,10 @@ pub mod target;
 pub mod version;
 pub mod wheels;
 
-/// Test support shared by the unit tests.
-#[cfg(test)]
-pub(crate) mod testing {
+/// Test support shared by the unit tests and the integration tests (`tests/it`), which cannot see
+/// a `cfg(test)` item of the library: one rule for when a test may skip.
+#[doc(hidden)]
+pub mod testing {
     /// Whether a test that needs `what` (a tool, a privilege) may skip when it is missing: only
     /// outside CI. Under `CI` or `CTS_DEB_REQUIRE_TOOLS=1` a missing tool fails the test instead of
     /// letting it pass unchecked.

@@ -16,15 +16,7 @@ mod version;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-/// Whether a test that needs `what` may skip when it is missing: only outside CI. Under `CI` or
-/// `CTS_DEB_REQUIRE_TOOLS=1` a missing tool fails the test instead of letting it pass unchecked.
-pub fn skip_without(what: &str) -> bool {
-    let required = std::env::var_os("CI").is_some()
-        || std::env::var("CTS_DEB_REQUIRE_TOOLS").as_deref() == Ok("1");
-    assert!(!required, "{what} is missing, and CI / CTS_DEB_REQUIRE_TOOLS=1 require it");
-    eprintln!("skipped: {what} is missing");
-    true
-}
+pub use cts_deb::testing::skip_without;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
