@@ -41,7 +41,10 @@ pub fn user_name(s: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("invalid user name `{}`", shown(s)))
+        Err(format!(
+            "invalid user name `{}`: use a-z, 0-9, _ and - (at most 32), starting with a letter or _",
+            shown(s)
+        ))
     }
 }
 

@@ -81,6 +81,9 @@ pub struct Project {
 #[derive(Debug, Clone, Serialize)]
 pub struct Instance {
     pub name: String,
+    /// The system user its programs run as (`<project.user>-<name>`), alone able to read its
+    /// secrets.
+    pub user: String,
     pub prefix: String,
     pub settings_module: String,
     pub gunicorn: Gunicorn,

@@ -56,7 +56,7 @@ pub fn resolve(file: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     let mut instances = Vec::new();
     let mut unique = Vec::new();
     for (i, inst) in raw.instances.into_iter().enumerate() {
-        let (instance, names) = resolve_instance(&cx, i, &project_name, ports, inst)?;
+        let (instance, names) = resolve_instance(&cx, i, (&project_name, &user), ports, inst)?;
         instances.push(instance);
         unique.push(names);
     }
@@ -296,7 +296,7 @@ fn named(
 fn resolve_instance(
     cx: &Ctx,
     i: usize,
-    project: &str,
+    (project, project_user): (&str, &str),
     (db_port, broker_port): (u16, u16),
     r: RawInstance,
 ) -> Result<(Instance, Vec<Unique>), ConfigError> {
@@ -311,6 +311,10 @@ fn resolve_instance(
         return Err(cx.err(key("celery.concurrency"), "must be between 1 and 64"));
     }
     let names = instance_names(cx, i, project, &r)?;
+    let user = instance_user(project_user, &r.name);
+    let why = |e| format!("{e}; the instance's programs run as `<project.user>-<name>`");
+    cx.check(&key("name"), check::user_name(&user).map_err(why))?;
+    cx.check(&key("name"), reserved::account(&user).map_err(why))?;
     let port = gunicorn.port.to_string();
     let unique = vec![
         Unique::at("instance name", key("name"), &r.name, r.name.clone()),
@@ -324,6 +328,7 @@ fn resolve_instance(
     check_env(cx, i, &r.env)?;
     let instance = Instance {
         name: r.name,
+        user,
         prefix: r.prefix,
         settings_module: r.settings_module,
         gunicorn,
@@ -333,6 +338,12 @@ fn resolve_instance(
         env: r.env,
     };
     Ok((instance, unique))
+}
+
+/// The system user an instance's programs run as: one per instance, so that no instance can read
+/// another's secrets (env file, `/proc/PID/environ`).
+pub fn instance_user(project_user: &str, instance: &str) -> String {
+    format!("{project_user}-{instance}")
 }
 
 /// An instance's queue, database and broker names.

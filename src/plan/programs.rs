@@ -26,6 +26,10 @@ pub struct Program {
     pub name: String,
     /// The instance whose settings and secrets `cts-run` loads.
     pub instance: String,
+    /// The instance's system user, which the program runs as.
+    pub user: String,
+    /// That user's home: `<beat>/<instance>`, holding the beat schedule.
+    pub home: String,
     /// `gunicorn`, `worker` or `beat`.
     pub kind: &'static str,
     /// What `cts-run <instance>` executes.
@@ -45,7 +49,7 @@ pub struct Program {
 pub struct ProgramPaths<'a> {
     /// `/usr/share/<package>`, holding `gunicorn.conf.py`.
     pub share: &'a str,
-    /// The directory of the beat schedules.
+    /// The parent of the instance users' homes (where the beat schedules live).
     pub beat: &'a str,
 }
 
@@ -55,9 +59,12 @@ pub fn programs(project: &str, instances: &[Instance], paths: &ProgramPaths) -> 
 }
 
 fn instance_programs(project: &str, i: &Instance, paths: &ProgramPaths) -> [Program; 3] {
+    let home = format!("{}/{}", paths.beat, i.name);
     let program = |kind, command: String, stop_wait_secs, reload| Program {
         name: format!("{project}-{}-{kind}", i.name),
         instance: i.name.clone(),
+        user: i.user.clone(),
+        home: home.clone(),
         kind,
         command,
         stop_wait_secs,
@@ -91,8 +98,8 @@ fn instance_programs(project: &str, i: &Instance, paths: &ProgramPaths) -> [Prog
         program(
             "beat",
             format!(
-                "celery -A cts.celery:app beat --schedule {}/celerybeat-{}.schedule --loglevel INFO",
-                paths.beat, i.name
+                "celery -A cts.celery:app beat --schedule {home}/celerybeat-{}.schedule --loglevel INFO",
+                i.name
             ),
             30,
             Reload::Restart,
@@ -132,11 +139,14 @@ mod tests {
             assert_eq!(p.stop_on_upgrade, p.kind != "gunicorn", "{}", p.name);
             assert_eq!(p.reload == Reload::Hup, p.kind == "gunicorn", "{}", p.name);
             assert_eq!(p.single, p.kind == "beat", "{}", p.name);
+            assert_eq!(p.user, format!("cts-{}", p.instance), "one system user per instance");
         }
         assert!(list[0].command.contains("--bind 127.0.0.1:8001"));
         assert!(
             list[1].command.contains("-Q queue_turkey") && list[1].command.contains("turkey@%h")
         );
-        assert!(list[2].command.contains("/var/lib/cts-server/beat/celerybeat-turkey.schedule"));
+        assert!(list[2]
+            .command
+            .contains("/var/lib/cts-server/beat/turkey/celerybeat-turkey.schedule"));
     }
 }

@@ -202,11 +202,12 @@ e2e_prepare_root() {
     e2e_log "cached root as $tarball ($(du -h "$tarball" | cut -f1))"
 }
 
-# Prepare the chroot for the test proper: hosts, mounts, policy-rc.d exit 0, netns.
+# Prepare the chroot for the test proper: hosts (as Debian's installer writes them: the host name
+# on 127.0.1.1), mounts, policy-rc.d exit 0, netns.
 e2e_enter() {
     local h
     h=$(hostname)
-    printf '127.0.0.1 localhost %s\n::1 localhost ip6-localhost ip6-loopback\n' "$h" >"$E2E_ROOT/etc/hosts"
+    printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost ip6-localhost ip6-loopback\n' "$h" >"$E2E_ROOT/etc/hosts"
     : >"$E2E_ROOT/etc/resolv.conf"     # no DNS: the network is cut anyway
     e2e_mount
     e2e_policy 0

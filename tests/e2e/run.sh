@@ -15,7 +15,9 @@
 #   CTS_E2E_SKIP_LINTIAN=1
 #   CTS_E2E_SKIP_SCENARIOS=1   skip the PostgreSQL-stopped scenario
 #   CTS_E2E_OUT=DIR     where to build the .deb (kept); default: a temporary directory, removed
-# Internal: run.sh --scenario pg-stopped DEB   (one scenario in its own chroot and namespace)
+#   CTS_E2E_PREVIOUS_REV  git revision of the previous release (scenario previous-release)
+# Internal: run.sh --scenario pg-stopped DEB, run.sh --scenario previous-release DEB OLD-DEB
+#   (one scenario in its own chroot and namespace)
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -61,6 +63,26 @@ build_deb() { # build_deb OUT [VERSION SOURCE-DIR EXTRA-ENV SERVER-NAME]: EXTRA-
         --target "$E2E_SUITE" --out "$out" "${args[@]}") || { rm -rf "$cfg"; e2e_die "cts-deb build failed"; }
     rm -rf "$cfg"
     printf '%s\n' "$path"
+}
+
+# The previous release, from which the scenario "previous-release" upgrades a serving server: the
+# last commit whose package ran every instance as the one user cts and left epmd and RabbitMQ's
+# distribution port on every address. Built with its own cts-deb and templates (git archive; a
+# clone with history is needed), as version 1.0.0-0.
+PREVIOUS_REV=${CTS_E2E_PREVIOUS_REV:-54c2339}
+build_previous() { # build_previous OUT: prints the .deb's path
+    local out=$1 wt
+    wt=$(mktemp -d /tmp/cts-e2e-previous.XXXXXX)
+    git -C "$REPO" archive "$PREVIOUS_REV" | tar -x -C "$wt" \
+        || { rm -rf "$wt"; e2e_die "git archive $PREVIOUS_REV failed (the e2e test needs a clone with history)"; }
+    e2e_log "building cts-deb $PREVIOUS_REV (the previous release) and its $E2E_SUITE package into $out"
+    (cd "$wt" && CARGO_TARGET_DIR="$REPO/target/e2e-previous" cargo build --release --locked -q) \
+        || { rm -rf "$wt"; e2e_die "building cts-deb $PREVIOUS_REV failed"; }
+    sed -i -e 's|CTS_POLL_INTERVAL = "30"|CTS_POLL_INTERVAL = "10"|g' "$wt/examples/cts.toml"
+    "$REPO/target/e2e-previous/release/cts-deb" build --quiet --config "$wt/examples/cts.toml" \
+        --templates "$wt" --target "$E2E_SUITE" --version 1.0.0-0 --out "$out" \
+        || { rm -rf "$wt"; e2e_die "cts-deb $PREVIOUS_REV build failed"; }
+    rm -rf "$wt"
 }
 
 # build_next DEB DIR: release N+1 of DEB: version <N>+e2e1+debNN, the same app plus a migration
@@ -139,20 +161,21 @@ chk_supervisord() {
 }
 
 # chk_program PROGRAM PATTERN: running under supervisor, as user cts, command matches PATTERN
-chk_program() {
-    local prog=$1 pattern=$2 pid uid
-    uid=$(uid_of cts)
+chk_program() { # chk_program cts-INSTANCE-KIND PATTERN: running, as cts-INSTANCE, command matching
+    local prog=$1 pattern=$2 pid uid user
+    user=${prog%-*}
+    uid=$(uid_of "$user")
     pid=$(e2e_in supervisorctl pid "cts:$prog" 2>/dev/null)
     case "$pid" in '' | 0 | *[!0-9]*) note "$prog: not running (pid '$pid')"; return 1 ;; esac
-    [ "$(proc_user "$pid")" = "$uid" ] || { note "$prog: runs as uid $(proc_user "$pid"), want cts ($uid)"; return 1; }
+    [ "$(proc_user "$pid")" = "$uid" ] || { note "$prog: runs as uid $(proc_user "$pid"), want $user ($uid)"; return 1; }
     proc_args "$pid" | grep -qE "$pattern" || { note "$prog: command is $(proc_args "$pid")"; return 1; }
 }
 
 # exactly one beat process for the instance on this server (the processes rooted in this
-# chroot, so a second test run on the same host does not count), as cts
+# chroot, so a second test run on the same host does not count), as cts-INSTANCE
 chk_one_beat() {
     local inst=$1 uid line pid n=0 root
-    uid=$(uid_of cts)
+    uid=$(uid_of "cts-$inst")
     root=$(readlink -f "$E2E_ROOT")
     for p in /proc/[0-9]*; do
         [ "$p" = "/proc/$BASHPID" ] && continue
@@ -163,7 +186,7 @@ chk_one_beat() {
         esac
     done
     [ "$n" = 1 ] || { note "$n beat processes for $inst"; return 1; }
-    [ "$(proc_user "$pid")" = "$uid" ] || { note "beat of $inst not running as cts"; return 1; }
+    [ "$(proc_user "$pid")" = "$uid" ] || { note "beat of $inst not running as cts-$inst"; return 1; }
     chk_program "cts-$inst-beat" "celery -A cts.celery:app beat"
 }
 
@@ -171,7 +194,7 @@ chk_listen_loopback() { # chk_listen_loopback PORT
     local lines
     lines=$(ip netns exec "$E2E_NS" ss -Hltn "sport = :$1")
     [ -n "$lines" ] || { note "nothing listens on :$1"; return 1; }
-    if echo "$lines" | awk '{print $4}' | grep -vqE '^(127\.0\.0\.1|\[::1\]):'; then
+    if echo "$lines" | awk '{print $4}' | grep -vqE '^(127\.[0-9.]+|\[::1\]):'; then
         note "port $1 listens beyond loopback: $(echo "$lines" | awk '{print $4}' | tr '\n' ' ')"
         return 1
     fi
@@ -215,7 +238,7 @@ chk_static() {
 
 chk_media() {
     local f=/var/www/cts/public/media/e2e-probe.txt body
-    e2e_in runuser -u cts -- sh -c "echo media-ok > $f" || { note "cts cannot write the media dir"; return 1; }
+    e2e_in runuser -u cts-turkey -- sh -c "echo media-ok > $f" || { note "cts-turkey cannot write the media dir"; return 1; }
     body=$(ccurl -k --resolve "$HOST:443:127.0.0.1" "https://$HOST/media/e2e-probe.txt")
     e2e_in rm -f "$f"
     [ "$body" = media-ok ] || { note "nginx served '$body'"; return 1; }
@@ -225,7 +248,7 @@ chk_media() {
 # content (not text/html or image/svg+xml, a download, and sandboxed by CSP); a PNG keeps its type.
 chk_media_inert() {
     local d=/var/www/cts/public/media f hdrs bad=0
-    e2e_in runuser -u cts -- sh -c "printf '<script>alert(1)</script>' >$d/e2e.html &&
+    e2e_in runuser -u cts-iraq -- sh -c "printf '<script>alert(1)</script>' >$d/e2e.html &&
         printf '<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>' >$d/e2e.svg &&
         printf 'PNG' >$d/e2e.png" || return 1
     for f in e2e.html e2e.svg e2e.png; do
@@ -308,9 +331,9 @@ chk_state_symlinks_planted_as_cts() {
     return $bad
 }
 
-# What listens beyond loopback (ss -ltnpu in the namespace): only nginx (80, 443), and for now
-# Erlang's epmd (4369) and RabbitMQ's distribution port (25672), which still bind every address
-# (issue 11: to be restricted); anything else fails the check.
+# What listens beyond loopback (ss -ltnpu in the namespace): only nginx (80, 443). The chroot's
+# /etc/hosts is Debian's (host name on 127.0.1.1), so epmd and the distribution port, which
+# follow the node name, must be on 127.0.1.1 / 127.0.0.1; anything else fails the check.
 chk_wide_listeners() {
     local all wide bad=0 line proc
     all=$(ip netns exec "$E2E_NS" ss -Hltnpu)
@@ -321,7 +344,6 @@ chk_wide_listeners() {
         proc=$(echo "$line" | sed -n 's/.*users:(("\([^"]*\)".*/\1/p')
         case "${line%% *}:$proc" in
             *:80:nginx | *:443:nginx) ;;
-            *:4369:epmd | *:25672:beam.smp) note "known gap: $line" ;;
             *) note "beyond loopback: $line"; bad=1 ;;
         esac
     done <<EOF
@@ -362,6 +384,8 @@ chk_rabbitmq_failed_restart_then_repaired() {
     echo "--- the next run:" && echo "$out" | grep -E 'rabbitmq|RabbitMQ|INCOMPLETE|done' | quote
     echo "$out" | grep -q 'cts-server-setup: done' || { note "the rerun did not finish"; bad=1; }
     chk_listen_loopback 5672 || bad=1
+    chk_listen_loopback 4369 || bad=1
+    chk_listen_loopback 25672 || bad=1
     return $bad
 }
 
@@ -415,8 +439,39 @@ chk_env_modes() {
     local inst m
     for inst in "${INSTANCES[@]}"; do
         m=$(e2e_in stat -c '%a %U:%G' "/etc/cts-server/$inst.env")
-        [ "$m" = "640 root:cts" ] || { note "$inst.env: $m"; return 1; }
+        [ "$m" = "640 root:cts-$inst" ] || { note "$inst.env: $m"; return 1; }
     done
+}
+
+# One system user per instance: each instance's programs run as cts-<instance>, which can read
+# its own secrets but not another instance's (env file, /proc/PID/environ), and whose database
+# role may connect to its own database only. The static files' owner cts reads no secret.
+chk_instances_isolated() {
+    local bad=0 inst other pid pw out
+    for inst in "${INSTANCES[@]}"; do
+        other=iraq; [ "$inst" = turkey ] || other=turkey
+        for pid in $(e2e_in supervisorctl pid "cts:cts-$inst-gunicorn" "cts:cts-$inst-worker" "cts:cts-$inst-beat"); do
+            [ "$(e2e_in stat -c %U "/proc/$pid")" = "cts-$inst" ] || { note "pid $pid of $inst runs as $(e2e_in stat -c %U "/proc/$pid")"; bad=1; }
+        done
+        e2e_in runuser -u "cts-$inst" -- cat "/etc/cts-server/$inst.env" >/dev/null 2>&1 || { note "cts-$inst cannot read its own secrets"; bad=1; }
+        if e2e_in runuser -u "cts-$inst" -- cat "/etc/cts-server/$other.env" >/dev/null 2>&1; then
+            note "cts-$inst reads $other.env"; bad=1
+        fi
+        pid=$(gunicorn_master "$other")
+        if e2e_in runuser -u "cts-$inst" -- cat "/proc/$pid/environ" >/dev/null 2>&1; then
+            note "cts-$inst reads the environment of $other's gunicorn"; bad=1
+        fi
+        pw=$(sed -n "s/^CTS_DB_PASSWORD='\(.*\)'$/\1/p" "$E2E_ROOT/etc/cts-server/$inst.env")
+        out=$(e2e_in env PGPASSWORD="$pw" psql -X -qAt -h 127.0.0.1 -U "cts_$inst" -d "cts_$inst" -c 'SELECT 1' 2>&1)
+        [ "$out" = 1 ] || { note "cts_$inst cannot connect to cts_$inst: $out"; bad=1; }
+        out=$(e2e_in env PGPASSWORD="$pw" psql -X -qAt -h 127.0.0.1 -U "cts_$inst" -d "cts_$other" -c 'SELECT 1' 2>&1)
+        echo "--- cts_$inst connecting to cts_$other: $out"
+        echo "$out" | grep -q 'permission denied for database' || { note "cts_$inst may connect to cts_$other"; bad=1; }
+        if e2e_in runuser -u cts -- cat "/etc/cts-server/$inst.env" >/dev/null 2>&1; then
+            note "cts (static files) reads $inst.env"; bad=1
+        fi
+    done
+    return $bad
 }
 
 secrets() { # every secret value of every instance, one per line
@@ -491,16 +546,22 @@ chk_layout() {
 /var/www/cts/log root:adm 750
 /var/www/cts/public root:root 755
 /var/www/cts/public/static cts:cts 755
-/var/www/cts/public/media cts:www-data 2750
+/var/www/cts/public/media root:cts 2775
 /var/www/cts/ssl root:root 755
 /var/www/cts/ssl/cts.key root:root 600
 /var/www/cts/ssl/cts.crt root:root 644
 /var/lib/cts-server root:root 755
-/var/lib/cts-server/beat cts:cts 750
+/var/lib/cts-server/beat root:root 755
+/var/lib/cts-server/beat/turkey cts-turkey:cts-turkey 750
+/var/lib/cts-server/beat/iraq cts-iraq:cts-iraq 750
 EOF
     [ "$(readlink "$E2E_ROOT/var/www/cts/source")" = /usr/share/cts-server/app ] || { note "source link wrong"; bad=1; }
     case "$(readlink "$E2E_ROOT/var/www/cts/env")" in env-*) ;; *) note "env is not a link to env-<version>-<time>"; bad=1 ;; esac
     e2e_in getent passwd cts | grep -q ':/var/lib/cts-server/beat:/usr/sbin/nologin$' || { note "user cts: $(e2e_in getent passwd cts)"; bad=1; }
+    for p in turkey iraq; do
+        e2e_in getent passwd "cts-$p" | grep -q ":/var/lib/cts-server/beat/$p:/usr/sbin/nologin$" || { note "user cts-$p: $(e2e_in getent passwd "cts-$p")"; bad=1; }
+        e2e_in id -nG "cts-$p" | grep -qw cts || { note "cts-$p is not in group cts (media)"; bad=1; }
+    done
     return $bad
 }
 
@@ -673,9 +734,11 @@ chk_purge() {
     local left
     left=$(cd "$E2E_ROOT" && ls -d etc/cts-server var/lib/cts-server var/www/cts/env var/www/cts/env-* var/www/cts/ssl \
         var/www/cts/log var/www/cts/public/static var/www/cts/source \
-        etc/rabbitmq/conf.d/50-cts-server.conf etc/nginx/sites-available/cts.conf etc/nginx/sites-enabled/cts.conf \
+        etc/rabbitmq/conf.d/50-cts-server.conf etc/rabbitmq/conf.d/51-cts-server-distribution.conf \
+        etc/systemd/system/epmd.socket.d etc/nginx/sites-available/cts.conf etc/nginx/sites-enabled/cts.conf \
         etc/supervisor/conf.d/cts-server.conf 2>/dev/null)
     [ -z "$left" ] || { note "left after purge: $left"; return 1; }
+    ! grep -q cts-server "$E2E_ROOT/etc/rabbitmq/rabbitmq-env.conf" || { note "setup's block left in rabbitmq-env.conf"; return 1; }
     e2e_in getent passwd cts >/dev/null || { note "user cts deleted"; return 1; }
     [ "$(cat "$E2E_ROOT/var/www/cts/public/media/e2e-upload.txt" 2>/dev/null)" = kept ] || { note "media deleted"; return 1; }
     note "kept: user cts, databases cts_turkey/cts_iraq, RabbitMQ vhosts/users, media, /var/backups/cts-server"
@@ -791,7 +854,7 @@ run_upgrade_under_load() {
         declare -g "UPG_WORKERS_$inst=$(children_of "$(gunicorn_master "$inst")" | tr '\n' ' ')"
         declare -g "UPG_POLLS_$inst=$(polls "$inst")"
     done
-    e2e_in runuser -u cts -- sh -c 'echo kept > /var/www/cts/public/media/e2e-upload.txt'
+    e2e_in runuser -u cts-turkey -- sh -c 'echo kept > /var/www/cts/public/media/e2e-upload.txt'
     # the admin lets iraq answer to one more name (takes effect with the next reload)
     printf "# edited by the admin\nCTS_ALLOWED_HOSTS='cts.example.org,localhost,iraq.example.test'\n" \
         >>"$E2E_ROOT/etc/cts-server/iraq.conf"
@@ -997,6 +1060,56 @@ scenario_pg_stopped() {
     check pg-stopped-rabbitmq-loopback-only chk_listen_loopback 5672
 }
 
+# --- scenario: upgrade a serving server from the previous release -----------------------------------
+# One user (cts) ran every instance and could read every instance's secrets; epmd and the Erlang
+# distribution port listened on every address; uploads were cts:www-data. After "apt-get install"
+# of this version: one user per instance, isolated; media kept and writable by the instances;
+# only nginx beyond loopback; both instances healthy.
+scenario_previous_release() {
+    local deb=$1 old=$2 log=$E2E_WORK/cts-e2e-previous.$$.log rc=0 out
+    e2e_init
+    # shellcheck disable=SC2046 # one package name per word
+    e2e_prepare_root $(deps_of "$deb")
+    e2e_enter
+    e2e_start_services
+    install_deb "$old" "$log" || rc=$?
+    if [ $rc = 0 ]; then pass previous-release-installs; else quote <"$log" | tail -30; fail previous-release-installs; return; fi
+    sleep 3
+    out=$(e2e_in ps -o user= -C gunicorn | sort -u | tr '\n' ' ')
+    echo "--- previous release: gunicorn runs as: $out; listening beyond loopback:"
+    ip netns exec "$E2E_NS" ss -Hltn | awk '{print $4}' | grep -vE '^(127\.|\[::1\])' | quote
+    e2e_in runuser -u cts -- sh -c 'mkdir -p /var/www/cts/public/media/scans/turkey &&
+        echo uploaded-by-previous > /var/www/cts/public/media/scans/turkey/previous.txt' || note "cts could not upload"
+    rc=0
+    install_deb "$deb" "$log" || rc=$?
+    echo "--- upgrade from the previous release (exit $rc, ${INSTALL_SECONDS}s); cts-server-setup output:"
+    grep -E 'cts-server-setup|share-tree' "$log" | quote
+    if [ $rc = 0 ] && grep -q 'cts-server-setup: done' "$log"; then
+        pass previous-release-upgrade-done
+    else
+        quote <"$log" | tail -30
+        fail previous-release-upgrade-done
+    fi
+    rm -f "$log"
+    sleep 5
+    check previous-release-upgrade-no-pending chk_no_pending
+    check previous-release-upgrade-layout chk_layout
+    check previous-release-upgrade-instances-isolated chk_instances_isolated
+    check previous-release-upgrade-only-nginx-beyond-loopback chk_wide_listeners
+    check previous-release-upgrade-health-TR chk_health turkey
+    check previous-release-upgrade-health-IQ chk_health iraq
+    check previous-release-upgrade-media-kept-and-writable chk_previous_media
+}
+
+chk_previous_media() {
+    local body
+    body=$(ccurl -k --resolve "$HOST:443:127.0.0.1" "https://$HOST/media/scans/turkey/previous.txt")
+    [ "$body" = uploaded-by-previous ] || { note "nginx served '$body'"; return 1; }
+    e2e_in runuser -u cts-turkey -- sh -c 'echo new > /var/www/cts/public/media/scans/turkey/new.txt' \
+        || { note "cts-turkey cannot write where cts uploaded before"; return 1; }
+    echo "--- media after the upgrade: $(e2e_in stat -c '%U:%G %a %n' /var/www/cts/public/media/scans/turkey /var/www/cts/public/media/scans/turkey/previous.txt | tr '\n' ' ')"
+}
+
 # --- main -----------------------------------------------------------------------------------------
 main() {
     local deb=${1:-} outdir
@@ -1046,7 +1159,7 @@ main() {
         check "celery-beat-$inst-exactly-one" chk_one_beat "$inst"
     done
     check rabbitmq-amqp-loopback-only chk_listen_loopback 5672
-    check only-nginx-beyond-loopback-but-erlang-ports chk_wide_listeners
+    check only-nginx-beyond-loopback chk_wide_listeners
     check health-TR chk_health turkey
     check health-IQ chk_health iraq
     check http-redirects-to-https chk_redirect
@@ -1059,7 +1172,8 @@ main() {
     check rabbitmq-vhosts-users chk_broker
     check rabbitmq-guest-removed chk_rabbitmq_guest_removed
     check poll-ran-twice-per-instance chk_polls
-    check env-files-0640-root-cts chk_env_modes
+    check env-files-0640-root-instance-user chk_env_modes
+    check instances-isolated-users-secrets-databases chk_instances_isolated
     check no-secret-in-ps chk_no_secret_in_ps
     check no-secret-in-deb chk_no_secret_in_deb "$deb"
     check conffiles-unmodified chk_conffiles_pristine
@@ -1098,23 +1212,28 @@ main() {
     check purge-after-dependencies-purged chk_purge_after_deps
     rm -rf "$v2dir"
 
-    # the scenario runs in its own chroot and namespace (separate process, own traps)
+    # each scenario runs in its own chroot and namespace (separate process, own traps)
     if [ -z "${CTS_E2E_SKIP_SCENARIOS:-}" ]; then
         e2e_kill_chroot_procs
-        local line
+        local line prevdir old
+        prevdir=$(mktemp -d /tmp/cts-e2e-prevdeb.XXXXXX)
+        old=$(build_previous "$prevdir")
         while IFS= read -r line; do
             echo "$line"
             case "$line" in
                 "PASS "*) PASSED=$((PASSED + 1)) ;;
                 "FAIL "*) FAILED=$((FAILED + 1)); FAILED_NAMES+=("${line#FAIL }") ;;
             esac
-        done < <(bash "$0" --scenario pg-stopped "$deb"; echo "EXIT $?")
+        done < <(bash "$0" --scenario pg-stopped "$deb"; echo "EXIT $?"
+                 bash "$0" --scenario previous-release "$deb" "$old"; echo "EXIT $?")
+        rm -rf "$prevdir"
     fi
 }
 
 if [ "${1:-}" = --scenario ]; then
     case "${2:-}" in
         pg-stopped) scenario_pg_stopped "$3" ;;
+        previous-release) scenario_previous_release "$3" "$4" ;;
         *) e2e_die "unknown scenario '${2:-}'" ;;
     esac
     exit 0

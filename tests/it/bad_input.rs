@@ -525,6 +525,24 @@ fn a_derived_name_too_long_is_blamed_on_the_instance_name() {
 }
 
 #[test]
+fn an_instance_user_name_too_long_is_blamed_on_the_instance_name() {
+    // the database name `cts_<25 chars>` fits; the system user `ctsservice-<25 chars>` does not
+    let long = "a".repeat(25);
+    config_refused(
+        &[
+            ("user = \"cts\"", "user = \"ctsservice\""),
+            ("default_instance = \"turkey\"", &format!("default_instance = \"{long}\"")),
+            ("name = \"turkey\"", &format!("name = \"{long}\"")),
+        ],
+        &[
+            &format!("instance[0].name: invalid user name `ctsservice-{long}`"),
+            "(at most 32)",
+            "the instance's programs run as `<project.user>-<name>`",
+        ],
+    );
+}
+
+#[test]
 fn environment_that_changes_how_programs_start_is_refused() {
     let env = "env = { CTS_POLL_INTERVAL = \"30\" }";
     for name in ["PATH", "LD_PRELOAD", "PYTHONPATH", "IFS", "BASH_ENV", "GUNICORN_CMD_ARGS"] {
