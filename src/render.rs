@@ -149,9 +149,12 @@ fn collect_embedded(root: &str, dir: &Dir<'_>, out: &mut Vec<(String, String)>) 
     }
 }
 
-/// Dot files (`.keep`) hold directories in git; they are not templates.
+/// Dot files (`.keep`) hold directories in git, and Python leaves bytecode (`__pycache__/`,
+/// `*.pyc`) beside a helper it once imported: none of them is a template.
 fn is_hidden(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+    let bytecode = path.components().any(|c| c.as_os_str() == "__pycache__")
+        || path.extension().is_some_and(|e| e == "pyc");
+    bytecode || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
 }
 
 /// What a per-instance template is rendered for: `@instance@` in its path becomes `name`, and the
@@ -328,6 +331,14 @@ pub fn write_tree(out: &Path, files: &[(PathBuf, Vec<u8>)]) -> Result<(), fsx::F
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytecode_and_dot_files_are_not_templates() {
+        for p in ["files/.keep", "files/usr/bin/__pycache__/x.cpython-311.pyc", "files/a/b.pyc"] {
+            assert!(is_hidden(Path::new(p)), "{p}");
+        }
+        assert!(!is_hidden(Path::new("files/usr/share/@package@/bin/share-tree")));
+    }
 
     #[test]
     fn quoting() {
