@@ -24,6 +24,10 @@ pub enum Reload {
 pub struct Program {
     /// `<project>-<instance>-<kind>`, the supervisor program name (and its log file's name).
     pub name: String,
+    /// `<project>-<instance>`, the supervisor group: one per instance, so that `supervisorctl
+    /// update` starts an added instance, stops a removed one and restarts a changed one
+    /// without touching the others.
+    pub group: String,
     /// The instance whose settings and secrets `cts-run` loads.
     pub instance: String,
     /// The instance's system user, which the program runs as.
@@ -62,6 +66,7 @@ fn instance_programs(project: &str, i: &Instance, paths: &ProgramPaths) -> [Prog
     let home = format!("{}/{}", paths.beat, i.name);
     let program = |kind, command: String, stop_wait_secs, reload| Program {
         name: format!("{project}-{}-{kind}", i.name),
+        group: format!("{project}-{}", i.name),
         instance: i.name.clone(),
         user: i.user.clone(),
         home: home.clone(),
@@ -140,6 +145,7 @@ mod tests {
             assert_eq!(p.reload == Reload::Hup, p.kind == "gunicorn", "{}", p.name);
             assert_eq!(p.single, p.kind == "beat", "{}", p.name);
             assert_eq!(p.user, format!("cts-{}", p.instance), "one system user per instance");
+            assert_eq!(p.group, format!("cts-{}", p.instance), "one supervisor group per instance");
         }
         assert!(list[0].command.contains("--bind 127.0.0.1:8001"));
         assert!(

@@ -16,7 +16,8 @@
 #   CTS_E2E_SKIP_SCENARIOS=1   skip the PostgreSQL-stopped scenario
 #   CTS_E2E_OUT=DIR     where to build the .deb (kept); default: a temporary directory, removed
 #   CTS_E2E_PREVIOUS_REV  git revision of the previous release (scenario previous-release)
-# Internal: run.sh --scenario pg-stopped DEB, run.sh --scenario previous-release DEB OLD-DEB
+# Internal: run.sh --scenario pg-stopped DEB, run.sh --scenario previous-release DEB OLD-DEB,
+#   run.sh --scenario instances DEB ADD-JORDAN-DEB DROP-IRAQ-DEB
 #   (one scenario in its own chroot and namespace)
 set -uo pipefail
 
@@ -43,12 +44,19 @@ psql_in() { # psql_in DB SQL
 
 
 build_deb() { # build_deb OUT [VERSION SOURCE-DIR EXTRA-ENV SERVER-NAME]: EXTRA-ENV is added to each instance's env
+    # E2E_INSTANCES: "+jordan" adds an instance jordan (/JO, port 8003), "-iraq" drops iraq
     local out=$1 version=${2:-} source=${3:-} extra=${4:-} cfg args=()
     cfg=$(mktemp -d /tmp/cts-e2e-config.XXXXXX)
     sed -e "s|^path = \"cts-app\"|path = \"$REPO/examples/cts-app\"|" \
         -e "s|^requirements = \"cts-app/requirements.txt\"|requirements = \"$REPO/examples/cts-app/requirements.txt\"|" \
         -e 's|CTS_POLL_INTERVAL = "30"|CTS_POLL_INTERVAL = "10"|g' \
         "$REPO/examples/cts.toml" >"$cfg/cts.toml"
+    case "${E2E_INSTANCES:-}" in *+jordan*)
+        sed -i '/^\[web\]/i [[instance]]\nname = "jordan"\nprefix = "/JO"\nsettings_module = "cts.settings"\ngunicorn = { workers = 2, bind = "127.0.0.1:8003" }\nenv = { CTS_POLL_INTERVAL = "10" }\n' "$cfg/cts.toml" ;;
+    esac
+    case "${E2E_INSTANCES:-}" in *-iraq*)
+        awk 'BEGIN { RS = ""; ORS = "\n\n" } !/name = "iraq"/' "$cfg/cts.toml" >"$cfg/x" && mv "$cfg/x" "$cfg/cts.toml" ;;
+    esac
     if [ -n "$extra" ]; then
         sed -i "s|CTS_POLL_INTERVAL = \"10\" }|CTS_POLL_INTERVAL = \"10\", $extra }|" "$cfg/cts.toml"
     fi
@@ -157,7 +165,7 @@ chk_supervisord() {
     local pid
     pid=$(e2e_in supervisorctl pid 2>/dev/null) || return 1
     [ "$(proc_user "$pid")" = 0 ] || { note "supervisord not root"; return 1; }
-    e2e_in supervisorctl status 'cts:*' >&2
+    sv_status >&2
 }
 
 # chk_program PROGRAM PATTERN: running under supervisor, as user cts, command matches PATTERN
@@ -165,7 +173,7 @@ chk_program() { # chk_program cts-INSTANCE-KIND PATTERN: running, as cts-INSTANC
     local prog=$1 pattern=$2 pid uid user
     user=${prog%-*}
     uid=$(uid_of "$user")
-    pid=$(e2e_in supervisorctl pid "cts:$prog" 2>/dev/null)
+    pid=$(e2e_in supervisorctl pid "$(sv_name "$prog")" 2>/dev/null)
     case "$pid" in '' | 0 | *[!0-9]*) note "$prog: not running (pid '$pid')"; return 1 ;; esac
     [ "$(proc_user "$pid")" = "$uid" ] || { note "$prog: runs as uid $(proc_user "$pid"), want $user ($uid)"; return 1; }
     proc_args "$pid" | grep -qE "$pattern" || { note "$prog: command is $(proc_args "$pid")"; return 1; }
@@ -450,7 +458,7 @@ chk_instances_isolated() {
     local bad=0 inst other pid pw out
     for inst in "${INSTANCES[@]}"; do
         other=iraq; [ "$inst" = turkey ] || other=turkey
-        for pid in $(e2e_in supervisorctl pid "cts:cts-$inst-gunicorn" "cts:cts-$inst-worker" "cts:cts-$inst-beat"); do
+        for pid in $(e2e_in supervisorctl pid "cts-$inst:cts-$inst-gunicorn" "cts-$inst:cts-$inst-worker" "cts-$inst:cts-$inst-beat"); do
             [ "$(e2e_in stat -c %U "/proc/$pid")" = "cts-$inst" ] || { note "pid $pid of $inst runs as $(e2e_in stat -c %U "/proc/$pid")"; bad=1; }
         done
         e2e_in runuser -u "cts-$inst" -- cat "/etc/cts-server/$inst.env" >/dev/null 2>&1 || { note "cts-$inst cannot read its own secrets"; bad=1; }
@@ -659,12 +667,19 @@ repack_version() {
 
 # the package's programs, as its supervisor.conf (rendered from the plan's one list) names them
 program_count() { grep -c '^\[program:' "$E2E_ROOT/etc/cts-server/supervisor.conf"; }
+# a program's supervisor name: its group (one per instance, cts-<instance>) and its own name
+sv_name() { printf '%s:%s\n' "${1%-*}" "$1"; }
+# supervisorctl status of every program of the package's groups (as supervisor.conf lists them)
+sv_status() {
+    # shellcheck disable=SC2046 # one GROUP:* per word
+    e2e_in supervisorctl status $(sed -n 's/^\[group:\(.*\)\]$/\1:*/p' "$E2E_ROOT/etc/cts-server/supervisor.conf") 2>&1
+}
 
 all_running() { # every program RUNNING (waits up to 20 s for STARTING ones)
     local out n
     n=$(program_count)
     for _ in $(seq 20); do
-        out=$(e2e_in supervisorctl status 'cts:*' 2>&1)
+        out=$(sv_status)
         [ "$(echo "$out" | grep -c ' RUNNING ')" = "$n" ] && return 0
         sleep 1
     done
@@ -704,7 +719,7 @@ chk_remove() {
         case "$line" in *cts-run* | *"gunicorn cts.wsgi"* | *"celery -A cts"*) n=$((n + 1)); note "left: $line" ;; esac
     done < <(all_cmdlines)
     [ "$n" = 0 ] || { note "$n cts processes still running after remove"; return 1; }
-    ! e2e_in supervisorctl status 2>/dev/null | grep -q '^cts:' || { note "supervisor still has the cts group"; return 1; }
+    ! e2e_in supervisorctl status 2>/dev/null | grep -q '^cts-' || { note "supervisor still has cts-* groups"; return 1; }
     [ ! -e "$E2E_ROOT/etc/supervisor/conf.d/cts-server.conf" ] || { note "supervisor link left"; return 1; }
     [ ! -e "$E2E_ROOT/etc/nginx/sites-enabled/cts.conf" ] || { note "nginx link left"; return 1; }
     e2e_in nginx -t -q || { note "nginx -t fails after remove"; return 1; }
@@ -754,7 +769,7 @@ apt_in() { # apt_in LOG ARGS...: apt-get -y ARGS inside the namespace, output to
 }
 status_of() { e2e_in dpkg-query -W -f '${Version} ${Status}' cts-server 2>/dev/null; }
 secrets_sum() { cat "$E2E_ROOT"/etc/cts-server/*.env 2>/dev/null | sha256sum; }
-gunicorn_master() { e2e_in supervisorctl pid "cts:cts-$1-gunicorn" 2>/dev/null; }
+gunicorn_master() { e2e_in supervisorctl pid "cts-$1:cts-$1-gunicorn" 2>/dev/null; }
 children_of() { # PIDs whose parent is $1
     local p
     for p in /proc/[0-9]*; do
@@ -770,12 +785,16 @@ host_status() {
         "http://127.0.0.1:${PORT[$1]}${PREFIX[$1]}/health/" 2>/dev/null
 }
 
-# zero-downtime probe: load_start NAME, ..., load_stop NAME → LOAD_LINE, LOAD_FAILURES
+# zero-downtime probe: load_start NAME [PATH...], ..., load_stop NAME → LOAD_LINE, LOAD_FAILURES
+# (PATHs: the health pages of turkey and iraq unless given)
 load_start() {
+    local name=$1
+    shift
+    [ $# -gt 0 ] || set -- /TR/health/ /IQ/health/
     cp "$HERE/load.py" "$E2E_ROOT/tmp/cts-load.py"
     rm -f "$E2E_ROOT/tmp/cts-load.stop"
     e2e_in python3 /tmp/cts-load.py --stop /tmp/cts-load.stop --max-seconds 900 --max-requests 60000 \
-        --host "$HOST" /TR/health/ /IQ/health/ >"$E2E_WORK/cts-e2e-load-$1.$$" 2>&1 &
+        --host "$HOST" "$@" >"$E2E_WORK/cts-e2e-load-$name.$$" 2>&1 &
     LOAD_PID=$!
     sleep 2
 }
@@ -805,7 +824,7 @@ chk_maint_args() {
     run_ok postinst abort-remove
     # deconfigure (Breaks/Conflicts) stops the programs; abort-deconfigure starts them again
     run_ok prerm deconfigure in-favour other-pkg 1.0
-    if e2e_in supervisorctl status 'cts:*' 2>/dev/null | grep -q ' RUNNING '; then note "deconfigure left programs running"; bad=1; fi
+    if sv_status | grep -q ' RUNNING '; then note "deconfigure left programs running"; bad=1; fi
     run_ok postinst abort-deconfigure in-favour other-pkg 1.0
     all_running || bad=1
     for a in preinst postinst prerm postrm; do
@@ -1060,6 +1079,84 @@ scenario_pg_stopped() {
     check pg-stopped-rabbitmq-loopback-only chk_listen_loopback 5672
 }
 
+# scenario_server DEPS-DEB DEB CHECK: a serving server for a scenario: a chroot with DEPS-DEB's
+# dependencies, its services started, DEB installed (CHECK passes or fails on that); 1 if not
+scenario_server() {
+    local log=$E2E_WORK/cts-e2e-scenario.$$.log rc=0
+    e2e_init
+    # shellcheck disable=SC2046 # one package name per word
+    e2e_prepare_root $(deps_of "$1")
+    e2e_enter
+    e2e_start_services
+    install_deb "$2" "$log" || rc=$?
+    if [ $rc = 0 ]; then pass "$3"; else quote <"$log" | tail -30; fail "$3"; fi
+    rm -f "$log"
+    sleep 3
+    return $rc
+}
+
+# --- scenario: add an instance, then remove one, each by an upgrade under load --------------------
+# Each instance is a supervisor group of its own: the instances an upgrade neither adds nor
+# removes keep serving without one failed request and keep their gunicorn master (a graceful
+# reload for the new code); the added one starts, the removed one stops and its data stays.
+scenario_instances() {
+    local deb=$1 add=$2 drop=$3
+    PREFIX[jordan]=/JO
+    scenario_server "$deb" "$deb" instances-base-installs || return 0
+    upgrade_under_load add-instance "$add" /TR/health/ /IQ/health/ turkey iraq
+    check add-instance-zero-failed-requests-on-the-others chk_upg_zero_downtime
+    check add-instance-others-keep-their-gunicorn chk_masters_kept turkey iraq
+    check add-instance-jordan-programs-running chk_program cts-jordan-gunicorn "gunicorn cts.wsgi:application --bind 127.0.0.1:8003"
+    check add-instance-jordan-health chk_health jordan
+    upgrade_under_load remove-instance "$drop" /TR/health/ /JO/health/ turkey jordan
+    check remove-instance-zero-failed-requests-on-the-others chk_upg_zero_downtime
+    check remove-instance-others-keep-their-gunicorn chk_masters_kept turkey jordan
+    check remove-instance-iraq-programs-gone chk_iraq_gone
+    check remove-instance-iraq-data-kept chk_iraq_data_kept
+    check remove-instance-health-TR chk_health turkey
+}
+
+# upgrade_under_load NAME DEB PATH PATH INSTANCE...: apt-get install DEB while PATHs are loaded;
+# remembers each INSTANCE's gunicorn master (MASTER_<instance>) first
+upgrade_under_load() {
+    local name=$1 deb=$2 p1=$3 p2=$4 inst rc=0 log=$E2E_WORK/cts-e2e-$1.$$.log
+    shift 4
+    for inst in "$@"; do declare -g "MASTER_$inst=$(gunicorn_master "$inst")"; done
+    cp "$deb" "$E2E_ROOT/tmp/"
+    load_start "$name" "$p1" "$p2"
+    apt_in "$log" install -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confnew \
+        "/tmp/$(basename "$deb")" || rc=$?
+    sleep 3
+    load_stop "$name"
+    echo "--- $name: apt-get install $(basename "$deb") exited $rc; cts-server-setup said:"
+    grep -E 'cts-server-setup: (supervisor|error|warning|INCOMPLETE|done)' "$log" | quote
+    [ $rc = 0 ] || { quote <"$log" | tail -20; LOAD_FAILURES="apt-get failed"; }
+    rm -f "$log"
+}
+
+chk_masters_kept() { # chk_masters_kept INSTANCE...: same gunicorn master as before the upgrade
+    local inst old now bad=0
+    for inst in "$@"; do
+        old="MASTER_$inst"
+        now=$(gunicorn_master "$inst")
+        [ -n "${!old}" ] && [ "$now" = "${!old}" ] || { note "$inst: gunicorn master ${!old} -> $now"; bad=1; }
+    done
+    return $bad
+}
+
+chk_iraq_gone() {
+    local out
+    out=$(e2e_in supervisorctl status 2>&1)
+    echo "$out" | quote
+    ! echo "$out" | grep -q 'cts-iraq' || { note "supervisor still has iraq's programs"; return 1; }
+    ! e2e_in pgrep -u cts-iraq >/dev/null || { note "processes of cts-iraq still run"; return 1; }
+}
+
+chk_iraq_data_kept() {
+    [ "$(psql_in postgres "SELECT 1 FROM pg_database WHERE datname = 'cts_iraq'")" = 1 ] || { note "database cts_iraq gone"; return 1; }
+    [ -f "$E2E_ROOT/etc/cts-server/iraq.env" ] || { note "iraq.env gone"; return 1; }
+}
+
 # --- scenario: upgrade a serving server from the previous release -----------------------------------
 # One user (cts) ran every instance and could read every instance's secrets; epmd and the Erlang
 # distribution port listened on every address; uploads were cts:www-data. After "apt-get install"
@@ -1067,14 +1164,7 @@ scenario_pg_stopped() {
 # only nginx beyond loopback; both instances healthy.
 scenario_previous_release() {
     local deb=$1 old=$2 log=$E2E_WORK/cts-e2e-previous.$$.log rc=0 out
-    e2e_init
-    # shellcheck disable=SC2046 # one package name per word
-    e2e_prepare_root $(deps_of "$deb")
-    e2e_enter
-    e2e_start_services
-    install_deb "$old" "$log" || rc=$?
-    if [ $rc = 0 ]; then pass previous-release-installs; else quote <"$log" | tail -30; fail previous-release-installs; return; fi
-    sleep 3
+    scenario_server "$deb" "$old" previous-release-installs || return 0
     out=$(e2e_in ps -o user= -C gunicorn | sort -u | tr '\n' ' ')
     echo "--- previous release: gunicorn runs as: $out; listening beyond loopback:"
     ip netns exec "$E2E_NS" ss -Hltn | awk '{print $4}' | grep -vE '^(127\.|\[::1\])' | quote
@@ -1215,9 +1305,13 @@ main() {
     # each scenario runs in its own chroot and namespace (separate process, own traps)
     if [ -z "${CTS_E2E_SKIP_SCENARIOS:-}" ]; then
         e2e_kill_chroot_procs
-        local line prevdir old
+        local line prevdir old add drop v
         prevdir=$(mktemp -d /tmp/cts-e2e-prevdeb.XXXXXX)
         old=$(build_previous "$prevdir")
+        v=$(dpkg-deb -f "$deb" Version)
+        v=${v%+deb*}
+        add=$(E2E_INSTANCES=+jordan build_deb "$prevdir" "$v+i1")
+        drop=$(E2E_INSTANCES=+jordan-iraq build_deb "$prevdir" "$v+i2")
         while IFS= read -r line; do
             echo "$line"
             case "$line" in
@@ -1225,7 +1319,8 @@ main() {
                 "FAIL "*) FAILED=$((FAILED + 1)); FAILED_NAMES+=("${line#FAIL }") ;;
             esac
         done < <(bash "$0" --scenario pg-stopped "$deb"; echo "EXIT $?"
-                 bash "$0" --scenario previous-release "$deb" "$old"; echo "EXIT $?")
+                 bash "$0" --scenario previous-release "$deb" "$old"; echo "EXIT $?"
+                 bash "$0" --scenario instances "$deb" "$add" "$drop"; echo "EXIT $?")
         rm -rf "$prevdir"
     fi
 }
@@ -1234,6 +1329,7 @@ if [ "${1:-}" = --scenario ]; then
     case "${2:-}" in
         pg-stopped) scenario_pg_stopped "$3" ;;
         previous-release) scenario_previous_release "$3" "$4" ;;
+        instances) scenario_instances "$3" "$4" "$5" ;;
         *) e2e_die "unknown scenario '${2:-}'" ;;
     esac
     exit 0
