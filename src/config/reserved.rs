@@ -1,7 +1,8 @@
 //! Names, prefixes and ports a config may not use because the server, its services or the
 //! package already own them. Each concept has one list; a trailing `*` makes an entry a prefix.
 //!
-//! - [`RESERVED_ACCOUNTS`] (`project.user`, `instance[].database.user`, `instance[].broker.user`):
+//! - [`RESERVED_ACCOUNTS`] (`project.user`, each instance's `<project.user>-<name>`,
+//!   `instance[].database.user`, `instance[].broker.user`):
 //!   the accounts of a Debian server. A fixed list, not the build host's `/etc/passwd`: the build
 //!   host is not the server. It holds base-passwd's static users (UID 0–99: root, daemon, bin,
 //!   sys, sync, games, man, lp, mail, news, uucp, proxy, www-data, backup, list, irc, gnats,
@@ -18,7 +19,7 @@
 //! - [`RESERVED_PREFIXES`]: the locations of the nginx site other than the instances'.
 //! - [`RESERVED_PORTS`] (gunicorn): nginx's 80 and 443, epmd's 4369 and RabbitMQ's Erlang
 //!   distribution port 25672; besides these, `database.port`, `broker.port` and every port
-//!   below 1024 (privileged: gunicorn runs as `project.user`) are refused.
+//!   below 1024 (privileged: gunicorn runs as the instance's unprivileged user) are refused.
 //! - [`RESERVED_ENV`] and [`STARTUP_ENV`] (`instance[].env`): what the package sets, and what
 //!   changes how the programs start.
 
@@ -233,8 +234,8 @@ pub fn gunicorn_port(port: u16, database_port: u16, broker_port: u16) -> Result<
     }
     if port < 1024 {
         return Err(format!(
-            "port {port} is privileged (below 1024): gunicorn runs as `project.user` and cannot \
-             bind it"
+            "port {port} is privileged (below 1024): gunicorn runs as the instance's own \
+             unprivileged user and cannot bind it"
         ));
     }
     Ok(())

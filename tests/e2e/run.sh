@@ -339,6 +339,32 @@ chk_state_symlinks_planted_as_cts() {
     return $bad
 }
 
+# /etc/rabbitmq is the rabbitmq user's: what setup reads and writes there it does as that user.
+# rabbitmq replaces setup's drop-in and RabbitMQ's env file by links to root-only files; a setup
+# run must neither write them nor copy their content anywhere rabbitmq can read.
+chk_rabbitmq_links_not_followed() {
+    local v bad=0 before out
+    for v in 1 2; do printf 'root-only %s\n' "$v" >"$E2E_ROOT/etc/e2e-rvictim$v"; chmod 600 "$E2E_ROOT/etc/e2e-rvictim$v"; done
+    before=$(cat "$E2E_ROOT"/etc/e2e-rvictim? | sha256sum)
+    cp -p "$E2E_ROOT/etc/rabbitmq/rabbitmq-env.conf" "$E2E_WORK/rabbitmq-env.conf.$$"
+    e2e_in runuser -u rabbitmq -- sh -c 'cd /etc/rabbitmq &&
+        ln -sf /etc/e2e-rvictim1 conf.d/51-cts-server-distribution.conf &&
+        mv rabbitmq-env.conf rabbitmq-env.conf.e2e && ln -s /etc/e2e-rvictim2 rabbitmq-env.conf' \
+        || { note "rabbitmq could not plant the links"; bad=1; }
+    out=$(e2e_in cts-server-setup 2>&1)
+    echo "--- setup with links planted by rabbitmq:" && echo "$out" | grep -iE 'rabbit|error|done|INCOMPLETE' | quote
+    [ "$(cat "$E2E_ROOT"/etc/e2e-rvictim? | sha256sum)" = "$before" ] || { note "a root-only file was written through a link"; bad=1; }
+    if grep -qs 'root-only' "$E2E_ROOT"/etc/rabbitmq/conf.d/* "$E2E_ROOT"/etc/rabbitmq/rabbitmq-env.conf.new-* 2>/dev/null; then
+        note "a root-only file's content landed where rabbitmq reads"; bad=1
+    fi
+    rm -f "$E2E_ROOT/etc/rabbitmq/rabbitmq-env.conf" "$E2E_ROOT"/etc/rabbitmq/rabbitmq-env.conf.new-*
+    mv -f "$E2E_WORK/rabbitmq-env.conf.$$" "$E2E_ROOT/etc/rabbitmq/rabbitmq-env.conf"
+    rm -f "$E2E_ROOT/etc/rabbitmq/rabbitmq-env.conf.e2e" "$E2E_ROOT/etc/rabbitmq/conf.d/51-cts-server-distribution.conf" "$E2E_ROOT"/etc/e2e-rvictim?
+    out=$(e2e_in cts-server-setup 2>&1)
+    echo "$out" | grep -q 'cts-server-setup: done' || { echo "$out" | quote; note "setup did not finish once the links were gone"; bad=1; }
+    return $bad
+}
+
 # What listens beyond loopback (ss -ltnpu in the namespace): only nginx (80, 443). The chroot's
 # /etc/hosts is Debian's (host name on 127.0.1.1), so epmd and the distribution port, which
 # follow the node name, must be on 127.0.1.1 / 127.0.0.1; anything else fails the check.
@@ -1273,6 +1299,7 @@ main() {
     check nginx-t-zero-warnings chk_nginx_no_warnings
     check setup-hang-fails-in-time-then-rerun-proceeds chk_setup_hang_then_rerun
     check rabbitmq-failed-restart-not-done-then-repaired chk_rabbitmq_failed_restart_then_repaired
+    check rabbitmq-links-planted-by-rabbitmq-not-followed chk_rabbitmq_links_not_followed
     check scripts-sh-n-checkbashisms chk_scripts_static "$deb"
     if [ -z "${CTS_E2E_SKIP_LINTIAN:-}" ]; then
         check lintian chk_lintian "$deb"
