@@ -100,8 +100,8 @@ impl TemplateSet {
                     let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| base.clone());
                     fsx::FsError::new("read", &path, e.into())
                 })?;
-                if entry.file_type().is_file() && !is_hidden(entry.path()) {
-                    let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+                let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+                if entry.file_type().is_file() && !is_hidden(rel) {
                     let text = fsx::read_to_string(entry.path())?;
                     templates.push((rel.to_string_lossy().into_owned(), text));
                 }
@@ -149,12 +149,12 @@ fn collect_embedded(root: &str, dir: &Dir<'_>, out: &mut Vec<(String, String)>) 
     }
 }
 
-/// Dot files (`.keep`) hold directories in git, and Python leaves bytecode (`__pycache__/`,
-/// `*.pyc`) beside a helper it once imported: none of them is a template.
-fn is_hidden(path: &Path) -> bool {
-    let bytecode = path.components().any(|c| c.as_os_str() == "__pycache__")
-        || path.extension().is_some_and(|e| e == "pyc");
-    bytecode || path.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+/// Whether a path below the template set's root is no template: any of its components is left
+/// out of a package by the source's rule (dot files such as `.keep`, which hold directories in
+/// git; `__pycache__/` and `*.pyc` that Python leaves beside a helper it once imported; editor
+/// backups).
+fn is_hidden(rel: &Path) -> bool {
+    rel.components().any(|c| crate::source::excluded(&c.as_os_str().to_string_lossy()))
 }
 
 /// What a per-instance template is rendered for: `@instance@` in its path becomes `name`, and the

@@ -72,7 +72,9 @@ pub fn resolve(spec: &SourceSpec, dir_override: Option<&Path>) -> Result<SourceT
     Ok(SourceTree { root, commit, files, _checkout: checkout })
 }
 
-fn excluded(name: &str) -> bool {
+/// Whether a file or directory of this name is left out of a package: dot files and directories,
+/// Python bytecode, editor backups. The templates (`render`) follow the same rule.
+pub(crate) fn excluded(name: &str) -> bool {
     name.starts_with('.')
         || name == "__pycache__"
         || name.ends_with(".pyc")
