@@ -342,7 +342,7 @@ fn resolve_instance(
 
 /// The system user an instance's programs run as: one per instance, so that no instance can read
 /// another's secrets (env file, `/proc/PID/environ`).
-pub fn instance_user(project_user: &str, instance: &str) -> String {
+fn instance_user(project_user: &str, instance: &str) -> String {
     format!("{project_user}-{instance}")
 }
 

@@ -32,8 +32,6 @@ pub struct Program {
     pub instance: String,
     /// The instance's system user, which the program runs as.
     pub user: String,
-    /// That user's home: `<beat>/<instance>`, holding the beat schedule.
-    pub home: String,
     /// `gunicorn`, `worker` or `beat`.
     pub kind: &'static str,
     /// What `cts-run <instance>` executes.
@@ -63,13 +61,13 @@ pub fn programs(project: &str, instances: &[Instance], paths: &ProgramPaths) -> 
 }
 
 fn instance_programs(project: &str, i: &Instance, paths: &ProgramPaths) -> [Program; 3] {
+    // the instance user's home, which holds its beat schedule
     let home = format!("{}/{}", paths.beat, i.name);
     let program = |kind, command: String, stop_wait_secs, reload| Program {
         name: format!("{project}-{}-{kind}", i.name),
         group: format!("{project}-{}", i.name),
         instance: i.name.clone(),
         user: i.user.clone(),
-        home: home.clone(),
         kind,
         command,
         stop_wait_secs,
