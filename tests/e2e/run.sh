@@ -811,6 +811,24 @@ host_status() {
         "http://127.0.0.1:${PORT[$1]}${PREFIX[$1]}/health/" 2>/dev/null
 }
 
+# install_under_load NAME DEB LOG [PATH...]: apt-get install DEB (conffiles: the default answer,
+# else the admin's version) while load_start NAME PATH... runs; then load_stop NAME (LOAD_LINE,
+# LOAD_FAILURES) and APT_SECONDS; returns apt-get's status
+install_under_load() {
+    local name=$1 deb=$2 log=$3 rc=0 t1 t2
+    shift 3
+    cp "$deb" "$E2E_ROOT/tmp/"
+    load_start "$name" "$@"
+    t1=$(date +%s)
+    apt_in "$log" install -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+        "/tmp/$(basename "$deb")" || rc=$?
+    t2=$(date +%s)
+    sleep 5    # the old gunicorn workers finish; the new ones serve
+    load_stop "$name"
+    APT_SECONDS=$((t2 - t1))
+    return $rc
+}
+
 # zero-downtime probe: load_start NAME [PATH...], ..., load_stop NAME → LOAD_LINE, LOAD_FAILURES
 # (PATHs: the health pages of turkey and iraq unless given)
 load_start() {
@@ -905,15 +923,8 @@ run_upgrade_under_load() {
         >>"$E2E_ROOT/etc/cts-server/iraq.conf"
     UPG_HOSTS_BEFORE="turkey@next.example.test=$(host_status turkey next.example.test) iraq@iraq.example.test=$(host_status iraq iraq.example.test)"
     UPG_IRAQ_SUM=$(sha256sum <"$E2E_ROOT/etc/cts-server/iraq.conf")
-    cp "$deb2" "$E2E_ROOT/tmp/"
-    load_start upgrade
-    UPG_T1=$(date +%s)
-    apt_in "$log" install -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        "/tmp/$(basename "$deb2")" || rc=$?
-    UPG_T2=$(date +%s)
-    sleep 5    # the old gunicorn workers finish; the new ones serve
-    load_stop upgrade
-    echo "UPGRADE TIME (apt-get install N -> N+1 under load): $((UPG_T2 - UPG_T1))s"
+    install_under_load upgrade "$deb2" "$log" || rc=$?
+    echo "UPGRADE TIME (apt-get install N -> N+1 under load): ${APT_SECONDS}s"
     grep -E 'cts-server-setup|Unpacking|Setting up cts|dpkg-dist|Configuration file' "$log" | quote
     UPG_RC=$rc
     [ $rc = 0 ] || quote <"$log" | tail -30 >&2
@@ -1142,18 +1153,13 @@ scenario_instances() {
     check remove-instance-health-TR chk_health turkey
 }
 
-# upgrade_under_load NAME DEB PATH PATH INSTANCE...: apt-get install DEB while PATHs are loaded;
-# remembers each INSTANCE's gunicorn master (MASTER_<instance>) first
+# upgrade_under_load NAME DEB PATH PATH INSTANCE...: install_under_load DEB with PATHs loaded;
+# remembers each INSTANCE's gunicorn master (UPG_MASTER_<instance>) first
 upgrade_under_load() {
     local name=$1 deb=$2 p1=$3 p2=$4 inst rc=0 log=$E2E_WORK/cts-e2e-$1.$$.log
     shift 4
-    for inst in "$@"; do declare -g "MASTER_$inst=$(gunicorn_master "$inst")"; done
-    cp "$deb" "$E2E_ROOT/tmp/"
-    load_start "$name" "$p1" "$p2"
-    apt_in "$log" install -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confnew \
-        "/tmp/$(basename "$deb")" || rc=$?
-    sleep 3
-    load_stop "$name"
+    for inst in "$@"; do declare -g "UPG_MASTER_$inst=$(gunicorn_master "$inst")"; done
+    install_under_load "$name" "$deb" "$log" "$p1" "$p2" || rc=$?
     echo "--- $name: apt-get install $(basename "$deb") exited $rc; cts-server-setup said:"
     grep -E 'cts-server-setup: (supervisor|error|warning|INCOMPLETE|done)' "$log" | quote
     [ $rc = 0 ] || { quote <"$log" | tail -20; LOAD_FAILURES="apt-get failed"; }
@@ -1163,7 +1169,7 @@ upgrade_under_load() {
 chk_masters_kept() { # chk_masters_kept INSTANCE...: same gunicorn master as before the upgrade
     local inst old now bad=0
     for inst in "$@"; do
-        old="MASTER_$inst"
+        old="UPG_MASTER_$inst"
         now=$(gunicorn_master "$inst")
         [ -n "${!old}" ] && [ "$now" = "${!old}" ] || { note "$inst: gunicorn master ${!old} -> $now"; bad=1; }
     done
