@@ -166,7 +166,7 @@ fn context<'a>(inputs: &Inputs<'a>, version: &str, arch: &str) -> Context<'a> {
     let programs = super::programs(
         &cfg.project.name,
         &cfg.instances,
-        &super::ProgramPaths { share: &paths.share, beat: &paths.beat },
+        &super::ProgramPaths { share: &paths.share, beat: &paths.beat, source: &paths.source },
     );
     Context {
         package: PackageCtx::new(cfg, version, arch),

@@ -17,6 +17,10 @@ pub(super) struct Paths {
     pub setup: String,
     pub source: String,
     pub env: String,
+    /// one directory per release (its virtualenv and a copy of its code), and the link to the
+    /// one that runs: `source` and `env` point through it
+    pub releases: String,
+    pub current: String,
     pub log: String,
     #[serde(rename = "static")]
     pub static_: String,
@@ -39,6 +43,8 @@ impl Paths {
             setup: format!("/usr/sbin/{name}-setup"),
             source: format!("{root}/source"),
             env: format!("{root}/env"),
+            releases: format!("{root}/releases"),
+            current: format!("{root}/current"),
             log: format!("{root}/log"),
             static_: format!("{root}/public/static"),
             media: format!("{root}/public/media"),

@@ -53,6 +53,9 @@ pub struct ProgramPaths<'a> {
     pub share: &'a str,
     /// The parent of the instance users' homes (where the beat schedules live).
     pub beat: &'a str,
+    /// The application's code: a link through the current release. gunicorn is told it
+    /// (`--chdir`) so that a reload (HUP) resolves it anew and loads the release switched to.
+    pub source: &'a str,
 }
 
 /// Every program of every instance, in instance order: gunicorn, worker, beat.
@@ -82,8 +85,8 @@ fn instance_programs(project: &str, i: &Instance, paths: &ProgramPaths) -> [Prog
                 "gunicorn cts.wsgi:application --bind {} --workers {} --timeout 180 \
                  --graceful-timeout 30 --max-requests 1000 --max-requests-jitter 100 \
                  --forwarded-allow-ips 127.0.0.1 --access-logfile - --error-logfile - \
-                 --config {}/gunicorn.conf.py",
-                i.gunicorn.bind, i.gunicorn.workers, paths.share
+                 --chdir {} --config {}/gunicorn.conf.py",
+                i.gunicorn.bind, i.gunicorn.workers, paths.source, paths.share
             ),
             60,
             Reload::Hup,
@@ -123,8 +126,11 @@ mod tests {
     #[test]
     fn three_programs_per_instance_and_only_gunicorn_keeps_serving_through_an_upgrade() {
         let cfg = reference();
-        let paths =
-            ProgramPaths { share: "/usr/share/cts-server", beat: "/var/lib/cts-server/beat" };
+        let paths = ProgramPaths {
+            share: "/usr/share/cts-server",
+            beat: "/var/lib/cts-server/beat",
+            source: "/var/www/cts/source",
+        };
         let list = programs("cts", &cfg.instances, &paths);
         let names: Vec<&str> = list.iter().map(|p| p.name.as_str()).collect();
         assert_eq!(

@@ -17,7 +17,7 @@
 #   CTS_E2E_OUT=DIR     where to build the .deb (kept); default: a temporary directory, removed
 #   CTS_E2E_PREVIOUS_REV  git revision of the previous release (scenario previous-release)
 # Internal: run.sh --scenario pg-stopped DEB, run.sh --scenario previous-release DEB OLD-DEB,
-#   run.sh --scenario instances DEB ADD-JORDAN-DEB DROP-IRAQ-DEB
+#   run.sh --scenario instances DEB ADD-JORDAN-DEB DROP-IRAQ-DEB FAILS-DEB FIXED-DEB FULL-DEB SLOW-DEB
 #   (one scenario in its own chroot and namespace)
 set -uo pipefail
 
@@ -93,17 +93,11 @@ build_previous() { # build_previous OUT: prints the .deb's path
     rm -rf "$wt"
 }
 
-# build_next DEB DIR: release N+1 of DEB: version <N>+e2e1+debNN, the same app plus a migration
-# (scans 0002: table scans_e2e_upgrade) and changed conffiles: the server name next.example.test
-# added (nginx site; CTS_ALLOWED_HOSTS in every /etc/cts-server/<instance>.conf) and
-# CTS_E2E_RELEASE='2' in every <instance>.conf
-build_next() {
-    local deb=$1 dir=$2 version app
-    version=$(dpkg-deb -f "$deb" Version)
-    version="${version%+deb*}+e2e1"    # the build appends the target's +debNN again
-    app="$dir/cts-app"
-    cp -a "$REPO/examples/cts-app" "$app"
-    cat >"$app/scans/migrations/0002_e2e_upgrade.py" <<'EOF'
+# app_with_0002 DIR: the example app copied to DIR, plus migration scans 0002 (a table,
+# scans_e2e_upgrade; reversible)
+app_with_0002() {
+    cp -a "$REPO/examples/cts-app" "$1"
+    cat >"$1/scans/migrations/0002_e2e_upgrade.py" <<'EOF'
 from django.db import migrations
 
 
@@ -116,6 +110,18 @@ class Migration(migrations.Migration):
         ),
     ]
 EOF
+}
+
+# build_next DEB DIR: release N+1 of DEB: version <N>+e2e1+debNN, the same app plus a migration
+# (scans 0002: table scans_e2e_upgrade) and changed conffiles: the server name next.example.test
+# added (nginx site; CTS_ALLOWED_HOSTS in every /etc/cts-server/<instance>.conf) and
+# CTS_E2E_RELEASE='2' in every <instance>.conf
+build_next() {
+    local deb=$1 dir=$2 version app
+    version=$(dpkg-deb -f "$deb" Version)
+    version="${version%+deb*}+e2e1"    # the build appends the target's +debNN again
+    app="$dir/cts-app"
+    app_with_0002 "$app"
     build_deb "$dir" "$version" "$app" 'CTS_E2E_RELEASE = "2"' next.example.test
 }
 
@@ -589,8 +595,11 @@ chk_layout() {
 /var/lib/cts-server/beat/turkey cts-turkey:cts-turkey 750
 /var/lib/cts-server/beat/iraq cts-iraq:cts-iraq 750
 EOF
-    [ "$(readlink "$E2E_ROOT/var/www/cts/source")" = /usr/share/cts-server/app ] || { note "source link wrong"; bad=1; }
-    case "$(readlink "$E2E_ROOT/var/www/cts/env")" in env-*) ;; *) note "env is not a link to env-<version>-<time>"; bad=1 ;; esac
+    [ "$(readlink "$E2E_ROOT/var/www/cts/source")" = current/source ] || { note "source link wrong"; bad=1; }
+    [ "$(readlink "$E2E_ROOT/var/www/cts/env")" = current/env ] || { note "env link wrong"; bad=1; }
+    case "$(readlink "$E2E_ROOT/var/www/cts/current")" in releases/?*) ;; *) note "current is not a link to releases/<release>"; bad=1 ;; esac
+    [ "$(e2e_in stat -c '%U:%G %a' /var/www/cts/current/ /var/www/cts/current/source/manage.py)" = "root:root 755
+root:root 644" ] || { note "release not root's: $(e2e_in stat -c '%U:%G %a %n' /var/www/cts/current/ /var/www/cts/current/source/manage.py)"; bad=1; }
     e2e_in getent passwd cts | grep -q ':/var/lib/cts-server/beat:/usr/sbin/nologin$' || { note "user cts: $(e2e_in getent passwd cts)"; bad=1; }
     for p in turkey iraq; do
         e2e_in getent passwd "cts-$p" | grep -q ":/var/lib/cts-server/beat/$p:/usr/sbin/nologin$" || { note "user cts-$p: $(e2e_in getent passwd "cts-$p")"; bad=1; }
@@ -774,6 +783,7 @@ chk_purge() {
     rm -f /tmp/cts-e2e-purge.$$
     local left
     left=$(cd "$E2E_ROOT" && ls -d etc/cts-server var/lib/cts-server var/www/cts/env var/www/cts/env-* var/www/cts/ssl \
+        var/www/cts/releases var/www/cts/current \
         var/www/cts/log var/www/cts/public/static var/www/cts/source \
         etc/rabbitmq/conf.d/50-cts-server.conf etc/rabbitmq/conf.d/51-cts-server-distribution.conf \
         etc/systemd/system/epmd.socket.d etc/nginx/sites-available/cts.conf etc/nginx/sites-enabled/cts.conf \
@@ -885,7 +895,7 @@ chk_reinstall_same() { # apt-get install --reinstall of the installed version, u
     local deb=$1 version before venv m1 m2 log=$E2E_WORK/cts-e2e-reinstall-same.$$ rc=0
     version=$(dpkg-deb -f "$deb" Version)
     before=$(secrets_sum)
-    venv=$(readlink "$E2E_ROOT/var/www/cts/env")
+    venv=$(readlink "$E2E_ROOT/var/www/cts/current")
     m1=$(gunicorn_master turkey)
     cp "$deb" "$E2E_ROOT/tmp/"
     load_start reinstall
@@ -897,7 +907,7 @@ chk_reinstall_same() { # apt-get install --reinstall of the installed version, u
     rm -f "$log"
     [ "$(status_of)" = "$version install ok installed" ] || { note "state: $(status_of)"; return 1; }
     [ "$(secrets_sum)" = "$before" ] || { note "secrets changed"; return 1; }
-    [ "$(readlink "$E2E_ROOT/var/www/cts/env")" = "$venv" ] || { note "venv rebuilt on a reinstall"; return 1; }
+    [ "$(readlink "$E2E_ROOT/var/www/cts/current")" = "$venv" ] || { note "release rebuilt on a reinstall"; return 1; }
     m2=$(gunicorn_master turkey)
     [ "$m1" = "$m2" ] || { note "gunicorn master restarted ($m1 -> $m2)"; return 1; }
     [ "${LOAD_FAILURES:-x}" = 0 ] || { note "failed requests during the reinstall"; return 1; }
@@ -911,7 +921,7 @@ run_upgrade_under_load() {
     local deb2=$1 log=$E2E_WORK/cts-e2e-upgrade.$$ inst rc=0
     UPG_VERSION=$(dpkg-deb -f "$deb2" Version)
     UPG_SECRETS=$(secrets_sum)
-    UPG_VENV=$(readlink "$E2E_ROOT/var/www/cts/env")
+    UPG_VENV=$(readlink "$E2E_ROOT/var/www/cts/current")
     for inst in "${INSTANCES[@]}"; do
         declare -g "UPG_MASTER_$inst=$(gunicorn_master "$inst")"
         declare -g "UPG_WORKERS_$inst=$(children_of "$(gunicorn_master "$inst")" | tr '\n' ' ')"
@@ -961,13 +971,32 @@ chk_upg_gunicorn_graceful() { # same master (no restart), all new workers, new s
 }
 chk_upg_venv_switched() {
     local now
-    now=$(readlink "$E2E_ROOT/var/www/cts/env")
-    [ "$now" != "$UPG_VENV" ] || { note "venv not rebuilt ($now)"; return 1; }
-    [ ! -e "$E2E_ROOT/var/www/cts/$UPG_VENV" ] || { note "old venv $UPG_VENV left"; return 1; }
+    now=$(readlink "$E2E_ROOT/var/www/cts/current")
+    [ "$now" != "$UPG_VENV" ] || { note "no new release ($now)"; return 1; }
+    [ "releases/$(cat "$E2E_ROOT/var/lib/cts-server/previous-release")" = "$UPG_VENV" ] && [ -d "$E2E_ROOT/var/www/cts/$UPG_VENV/env" ] \
+        || { note "previous release $UPG_VENV not kept for --rollback"; return 1; }
+    chk_workers_in_release "$now" || return 1
     grep -q "version=$UPG_VERSION " "$E2E_ROOT/var/www/cts/env/.cts-server-stamp" || { note "stamp: $(cat "$E2E_ROOT/var/www/cts/env/.cts-server-stamp")"; return 1; }
     head -1 "$E2E_ROOT/var/www/cts/env/bin/gunicorn" | grep -qx '#!/var/www/cts/env/bin/python' \
         || { note "gunicorn shebang: $(head -1 "$E2E_ROOT/var/www/cts/env/bin/gunicorn")"; return 1; }
-    note "env -> $UPG_VENV before, -> $now after"
+    note "current -> $UPG_VENV before, -> $now after"
+}
+
+# chk_workers_in_release releases/R [INSTANCE...]: each program's process works in release R (cwd),
+# gunicorn's workers (forked after the reload) included
+chk_workers_in_release() {
+    local want=/var/www/cts/$1/source pid cwd p bad=0
+    shift
+    [ $# -gt 0 ] || set -- "${INSTANCES[@]}"
+    for p in $(for i in "$@"; do printf 'cts-%s-gunicorn cts-%s-worker cts-%s-beat ' "$i" "$i" "$i"; done); do
+        pid=$(e2e_in supervisorctl pid "$(sv_name "$p")" 2>/dev/null)
+        for pid in $pid $(children_of "$pid"); do
+            cwd=$(readlink "/proc/$pid/cwd") || continue
+            cwd=${cwd#"$(readlink -f "$E2E_ROOT")"}
+            [ "$cwd" = "$want" ] || { note "$p ($pid) works in $cwd, not $want"; bad=1; }
+        done
+    done
+    return $bad
 }
 chk_upg_migrated_and_backed_up() {
     local inst
@@ -1061,6 +1090,7 @@ chk_purge_after_deps() {
     rm -f "$log"
     [ -z "$(e2e_in dpkg-query -W -f '${Status}' cts-server 2>/dev/null | grep -v 'not-installed')" ] || { note "state: $(status_of)"; return 1; }
     left=$(cd "$E2E_ROOT" && ls -d etc/cts-server var/lib/cts-server var/www/cts/env var/www/cts/env-* var/www/cts/ssl \
+        var/www/cts/releases var/www/cts/current \
         var/www/cts/log var/www/cts/public/static 2>/dev/null)
     [ -z "$left" ] || { note "left after purge: $left"; return 1; }
     e2e_in getent passwd cts >/dev/null || { note "user cts deleted"; return 1; }
@@ -1151,6 +1181,9 @@ scenario_instances() {
     check remove-instance-iraq-programs-gone chk_iraq_gone
     check remove-instance-iraq-data-kept chk_iraq_data_kept
     check remove-instance-health-TR chk_health turkey
+    INSTANCES=(turkey jordan)
+    shift 3
+    scenario_failures "$@"
 }
 
 # upgrade_under_load NAME DEB PATH PATH INSTANCE...: install_under_load DEB with PATHs loaded;
@@ -1187,6 +1220,254 @@ chk_iraq_gone() {
 chk_iraq_data_kept() {
     [ "$(psql_in postgres "SELECT 1 FROM pg_database WHERE datname = 'cts_iraq'")" = 1 ] || { note "database cts_iraq gone"; return 1; }
     [ -f "$E2E_ROOT/etc/cts-server/iraq.env" ] || { note "iraq.env gone"; return 1; }
+}
+
+# --- scenario, continued: upgrades that fail, on the server of scenario_instances -------------
+# (turkey and jordan). Each failure must leave the previous release fully running: its gunicorn,
+# workers and beats RUNNING in it, every database back on its schema, no failed request.
+
+# build_failing DIR VERSION KIND: turkey+jordan with a migration that KIND names:
+#   fails   scans 0002 (a table) and 0003, which raises on jordan's database only: turkey (first)
+#           is migrated, jordan fails half-way
+#   fixed   the same 0002, and a 0003 that works
+#   slow    fixed, plus 0004, which sleeps 300 s on jordan while /tmp/cts-e2e-slow exists
+build_failing() {
+    local dir=$1 version=$2 kind=$3 app=$1/app-$3 body
+    app_with_0002 "$app"
+    body='pass'
+    [ "$kind" != fails ] || body='if schema_editor.connection.settings_dict["NAME"] == "cts_jordan":
+        raise RuntimeError("e2e: migration 0003 fails on cts_jordan")'
+    cat >"$app/scans/migrations/0003_e2e_step.py" <<PY
+from django.db import migrations
+
+
+def forward(apps, schema_editor):
+    $body
+
+
+class Migration(migrations.Migration):
+    dependencies = [("scans", "0002_e2e_upgrade")]
+    operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
+PY
+    if [ "$kind" = slow ]; then
+        cat >"$app/scans/migrations/0004_e2e_slow.py" <<'PY'
+import os
+import time
+
+from django.db import migrations
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.settings_dict["NAME"] == "cts_jordan" and os.path.exists("/tmp/cts-e2e-slow"):
+        time.sleep(300)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("scans", "0003_e2e_step")]
+    operations = [migrations.RunPython(forward, migrations.RunPython.noop)]
+PY
+    fi
+    E2E_INSTANCES=+jordan-iraq build_deb "$dir" "$version" "$app"
+}
+
+applied() { # applied INSTANCE: scans migrations applied to its database, on one line
+    psql_in "cts_$1" "SELECT name FROM django_migrations WHERE app = 'scans' ORDER BY id" | tr '\n' ' '
+}
+
+# attempt_under_load NAME DEB: install DEB with turkey and jordan loaded; FAILED_RC its exit
+attempt_under_load() {
+    local log=$E2E_WORK/cts-e2e-$1.$$.log
+    FAILED_RC=0
+    install_under_load "$1" "$2" "$log" /TR/health/ /JO/health/ || FAILED_RC=$?
+    echo "--- $1: apt-get install $(basename "$2") exited $FAILED_RC; cts-server-setup said:"
+    grep -E 'cts-server-setup|No space|Errno' "$log" | grep -v '^ *$' | tail -25 | quote
+    rm -f "$log"
+}
+
+# chk_previous_running RELEASE: the failure left RELEASE current, every program RUNNING in it
+chk_previous_running() {
+    [ "$(readlink "$E2E_ROOT/var/www/cts/current")" = "$1" ] || { note "current -> $(readlink "$E2E_ROOT/var/www/cts/current"), not $1"; return 1; }
+    all_running || return 1
+    chk_workers_in_release "$1" turkey jordan
+}
+
+chk_failed_install() { # chk_failed_install VERSION: apt failed, the package is half-configured
+    [ "$FAILED_RC" != 0 ] || { note "apt-get succeeded"; return 1; }
+    [ "$(status_of)" = "$1 install ok half-configured" ] || { note "state: $(status_of)"; return 1; }
+}
+
+chk_schemas() { # chk_schemas EXPECTED: turkey's and jordan's applied scans migrations
+    local inst bad=0
+    for inst in turkey jordan; do
+        [ "$(applied "$inst")" = "$1" ] || { note "$inst: applied '$(applied "$inst")', want '$1'"; bad=1; }
+    done
+    return $bad
+}
+
+scenario_failures() {
+    local fails=$1 fixed=$2 full=$3 slow=$4 rel base first out pid i
+    rel=$(readlink "$E2E_ROOT/var/www/cts/current")
+    base=$(applied turkey)
+    echo "--- before: release $rel, scans migrations applied: $base"
+    # 1. a migration that fails on the second instance
+    attempt_under_load failed-migration "$fails"
+    check failed-migration-install-fails-half-configured chk_failed_install "$(dpkg-deb -f "$fails" Version)"
+    check failed-migration-zero-failed-requests chk_upg_zero_downtime
+    check failed-migration-both-databases-migrated-back chk_schemas "$base"
+    check failed-migration-previous-release-running chk_previous_running "$rel"
+    first=$(cd "$E2E_ROOT/var/backups/cts-server" && ls cts_jordan-*-from-* 2>/dev/null | sort | head -1)
+    # retried as an admin would: the same failure, one more dump of the same upgrade
+    out=$(e2e_in dpkg --configure -a 2>&1) && note "dpkg --configure -a succeeded"
+    echo "$out" | grep -E 'cts-server-setup: (error|.*migrated .* back)' | quote
+    # 2. the fixed version
+    upgrade_under_load fixed-migration "$fixed" /TR/health/ /JO/health/ turkey jordan
+    check fixed-migration-zero-failed-requests chk_upg_zero_downtime
+    check fixed-migration-both-migrated chk_schemas "${base}0002_e2e_upgrade 0003_e2e_step "
+    check fixed-migration-first-dump-of-the-upgrade-kept chk_first_dump_kept "$first"
+    check fixed-migration-runs-new-release chk_previous_running "$(readlink "$E2E_ROOT/var/www/cts/current")"
+    check rollback-migrates-back-runs-previous-release chk_rollback "$rel" "$base"
+    check rollback-undone-by-setup-when-hold-removed chk_roll_forward "${base}0002_e2e_upgrade 0003_e2e_step "
+    # 3. the disk fills up while the new release is built
+    rel=$(readlink "$E2E_ROOT/var/www/cts/current")
+    disk_full_on
+    attempt_under_load disk-full "$full"
+    check disk-full-install-fails-half-configured chk_failed_install "$(dpkg-deb -f "$full" Version)"
+    check disk-full-zero-failed-requests chk_upg_zero_downtime
+    check disk-full-previous-release-running chk_previous_running "$rel"
+    check disk-full-no-partial-release chk_no_partial_release "$rel"
+    disk_full_off
+    check disk-full-then-configure-a-completes chk_configure_a
+    # 4. setup killed (SIGKILL) while jordan migrates
+    rel=$(readlink "$E2E_ROOT/var/www/cts/current")
+    base=$(applied turkey)
+    touch "$E2E_ROOT/tmp/cts-e2e-slow"
+    cp "$slow" "$E2E_ROOT/tmp/"
+    load_start setup-killed /TR/health/ /JO/health/
+    apt_in "$E2E_WORK/cts-e2e-killed.$$.log" install "/tmp/$(basename "$slow")" &
+    pid=$!
+    for i in $(seq 1 240); do
+        e2e_in pgrep -f 'manage.py migrate --noinput -v 1' >/dev/null && [ "$(applied turkey)" != "$base" ] && break
+        sleep 0.5
+    done
+    kill_setup
+    FAILED_RC=0
+    wait "$pid" || FAILED_RC=$?
+    rm -f "$E2E_ROOT/tmp/cts-e2e-slow"
+    sleep 3
+    load_stop setup-killed
+    grep -E 'cts-server-setup|Killed' "$E2E_WORK/cts-e2e-killed.$$.log" | tail -12 | quote
+    rm -f "$E2E_WORK/cts-e2e-killed.$$.log"
+    check setup-killed-install-fails-half-configured chk_failed_install "$(dpkg-deb -f "$slow" Version)"
+    check setup-killed-zero-failed-requests chk_upg_zero_downtime
+    check setup-killed-turkey-migrated-back chk_schemas "$base"
+    check setup-killed-previous-release-running chk_previous_running "$rel"
+    check setup-killed-then-configure-a-completes chk_configure_a
+    check status-lists-removed-instance-iraq chk_status_removed
+    check forget-instance-refused-for-configured-turkey chk_forget_configured
+    check forget-instance-iraq-drops-its-data-after-a-final-dump chk_forget_iraq
+}
+
+chk_status_removed() {
+    local out
+    out=$(e2e_in cts-server-setup --status 2>&1) || { echo "$out" | quote; return 1; }
+    echo "--- cts-server-setup --status:"
+    echo "$out" | quote
+    echo "$out" | grep -q '^instance iraq: removed instance, data kept: database cts_iraq ' || return 1
+    echo "$out" | grep -q '^instance turkey: configured; .*programs RUNNING: 3$' || return 1
+}
+
+chk_forget_configured() {
+    local out
+    if out=$(e2e_in cts-server-setup --forget-instance turkey 2>&1); then note "forgetting turkey succeeded"; return 1; fi
+    echo "$out" | quote
+    echo "$out" | grep -q 'turkey is configured' && [ "$(psql_in postgres "SELECT 1 FROM pg_database WHERE datname = 'cts_turkey'")" = 1 ]
+}
+
+chk_forget_iraq() {
+    local out rc=0
+    out=$(e2e_in cts-server-setup --forget-instance iraq 2>&1) || rc=$?
+    echo "--- cts-server-setup --forget-instance iraq (exit $rc):"
+    echo "$out" | quote
+    [ $rc = 0 ] || return 1
+    [ -z "$(psql_in postgres "SELECT 1 FROM pg_database WHERE datname = 'cts_iraq' UNION ALL SELECT 1 FROM pg_roles WHERE rolname = 'cts_iraq'")" ] || { note "database or role cts_iraq left"; return 1; }
+    ! e2e_in rabbitmqctl -s list_vhosts name | grep -qx cts_iraq || { note "vhost cts_iraq left"; return 1; }
+    ! e2e_in getent passwd cts-iraq >/dev/null || { note "user cts-iraq left"; return 1; }
+    [ ! -e "$E2E_ROOT/etc/cts-server/iraq.env" ] || { note "iraq.env left"; return 1; }
+    ls "$E2E_ROOT"/var/backups/cts-server/cts_iraq-*-final.dump >/dev/null 2>&1 || { note "no final dump of cts_iraq"; return 1; }
+    ! e2e_in cts-server-setup --status | grep -q 'instance iraq' || { note "--status still lists iraq"; return 1; }
+    chk_health turkey && chk_health jordan
+}
+
+# kill_setup: SIGKILL to the running cts-server-setup (the one flock started: it does the work)
+kill_setup() {
+    local p
+    for p in $(e2e_in pgrep -f '/usr/sbin/cts-server-setup'); do
+        if [ "$(ps -o comm= -p "$(ps -o ppid= -p "$p" | tr -d ' ')")" = flock ]; then
+            echo "--- killing cts-server-setup ($p) with SIGKILL while it migrates jordan"
+            kill -KILL "$p"
+            return 0
+        fi
+    done
+    note "no running cts-server-setup found"
+}
+
+chk_first_dump_kept() {
+    [ -n "$1" ] && [ -f "$E2E_ROOT/var/backups/cts-server/$1" ] || { note "the dump before the first attempt ('$1') is gone: $(ls "$E2E_ROOT/var/backups/cts-server")"; return 1; }
+    note "kept: $1; all: $(ls "$E2E_ROOT/var/backups/cts-server" | tr '\n' ' ')"
+}
+
+chk_rollback() { # chk_rollback RELEASE SCHEMA: --rollback by hand
+    local out rc=0
+    out=$(e2e_in cts-server-setup --rollback 2>&1) || rc=$?
+    echo "--- cts-server-setup --rollback (exit $rc):"
+    echo "$out" | quote
+    [ $rc = 0 ] || return 1
+    sleep 3
+    chk_schemas "$2" && chk_previous_running "$1" && chk_health turkey && chk_health jordan || return 1
+    out=$(e2e_in cts-server-setup 2>&1) || { echo "$out" | quote; return 1; }
+    echo "$out" | grep -q 'held at release' || { note "a rerun did not keep the hold"; return 1; }
+    chk_schemas "$2" && chk_previous_running "$1"
+}
+
+chk_roll_forward() {
+    local out
+    rm -f "$E2E_ROOT/var/lib/cts-server/held-version"
+    out=$(e2e_in cts-server-setup 2>&1) || { echo "$out" | quote; return 1; }
+    echo "$out" | grep -E 'release switched|migration' | quote
+    sleep 3
+    chk_schemas "$1" && chk_previous_running "$(readlink "$E2E_ROOT/var/www/cts/current")"
+}
+
+# disk_full_on: /var/www/cts/releases on a tmpfs holding what it holds plus 12 MiB: too small
+# for a new virtualenv
+disk_full_on() {
+    local r=$E2E_ROOT/var/www/cts/releases size
+    size=$(( $(du -sm "$r" | cut -f1) + 12 ))
+    mkdir -p "$E2E_WORK/cts-e2e-small.$$"
+    mount -t tmpfs -o "size=${size}m,mode=0755" tmpfs "$E2E_WORK/cts-e2e-small.$$"
+    cp -a "$r/." "$E2E_WORK/cts-e2e-small.$$/"
+    mount --bind "$E2E_WORK/cts-e2e-small.$$" "$r"
+    echo "--- /var/www/cts/releases is now a ${size} MiB tmpfs ($(df -m "$r" | awk 'NR == 2 {print $4}') MiB free)"
+}
+disk_full_off() {
+    umount -l "$E2E_ROOT/var/www/cts/releases"
+    umount -l "$E2E_WORK/cts-e2e-small.$$"
+    rmdir "$E2E_WORK/cts-e2e-small.$$"
+}
+
+chk_no_partial_release() {
+    local left
+    left=$(cd "$E2E_ROOT/var/www/cts/releases" && ls -d ./* | sed 's|^\./|releases/|' | grep -vxF "$1" | grep -vxF "releases/$(cat "$E2E_ROOT/var/lib/cts-server/previous-release")")
+    [ -z "$left" ] || { note "left in releases: $left"; return 1; }
+}
+
+chk_configure_a() {
+    local out
+    out=$(e2e_in dpkg --configure -a 2>&1) || { echo "$out" | tail -20 | quote; return 1; }
+    echo "$out" | grep -E 'cts-server-setup: (done|release switched|error|another)' | quote
+    case "$(status_of)" in *" install ok installed") ;; *) note "state: $(status_of)"; return 1 ;; esac
+    sleep 3
+    all_running && chk_health turkey && chk_health jordan
 }
 
 # --- scenario: upgrade a serving server from the previous release -----------------------------------
@@ -1338,13 +1619,17 @@ main() {
     # each scenario runs in its own chroot and namespace (separate process, own traps)
     if [ -z "${CTS_E2E_SKIP_SCENARIOS:-}" ]; then
         e2e_kill_chroot_procs
-        local line prevdir old add drop v
+        local line prevdir old add drop fails fixed full slow v
         prevdir=$(mktemp -d /tmp/cts-e2e-prevdeb.XXXXXX)
         old=$(build_previous "$prevdir")
         v=$(dpkg-deb -f "$deb" Version)
         v=${v%+deb*}
         add=$(E2E_INSTANCES=+jordan build_deb "$prevdir" "$v+i1")
         drop=$(E2E_INSTANCES=+jordan-iraq build_deb "$prevdir" "$v+i2")
+        fails=$(build_failing "$prevdir" "$v+i3" fails)
+        fixed=$(build_failing "$prevdir" "$v+i4" fixed)
+        full=$(build_failing "$prevdir" "$v+i5" fixed)
+        slow=$(build_failing "$prevdir" "$v+i6" slow)
         while IFS= read -r line; do
             echo "$line"
             case "$line" in
@@ -1353,7 +1638,7 @@ main() {
             esac
         done < <(bash "$0" --scenario pg-stopped "$deb"; echo "EXIT $?"
                  bash "$0" --scenario previous-release "$deb" "$old"; echo "EXIT $?"
-                 bash "$0" --scenario instances "$deb" "$add" "$drop"; echo "EXIT $?")
+                 bash "$0" --scenario instances "$deb" "$add" "$drop" "$fails" "$fixed" "$full" "$slow"; echo "EXIT $?")
         rm -rf "$prevdir"
     fi
 }
@@ -1362,7 +1647,7 @@ if [ "${1:-}" = --scenario ]; then
     case "${2:-}" in
         pg-stopped) scenario_pg_stopped "$3" ;;
         previous-release) scenario_previous_release "$3" "$4" ;;
-        instances) scenario_instances "$3" "$4" "$5" ;;
+        instances) scenario_instances "${@:3}" ;;
         *) e2e_die "unknown scenario '${2:-}'" ;;
     esac
     exit 0

@@ -38,3 +38,35 @@ def _instance_env(instance):
 
 
 raw_env = _instance_env(os.environ.get("CTS_INSTANCE", ""))
+
+# On a graceful reload (HUP) gunicorn forks the new workers and at once stops the old ones,
+# which stop accepting while the new ones still import the application (about a second here):
+# every request of that second waits. on_reload runs just before that, with the new settings
+# applied: it forks the new workers itself and waits until each has loaded the application (its
+# first heartbeat), then sets "workers" to 0 for the rest of this reload, so that gunicorn forks
+# no more and its usual clean-up stops just the old ones (the oldest beyond the configured
+# number). The next reload reads the configured number again. If a new worker does not come up
+# within _BOOT_WAIT seconds (a broken release), gunicorn goes on as it would have.
+_BOOT_WAIT = 60
+
+
+def on_reload(arbiter):
+    import time
+
+    try:
+        wanted = arbiter.cfg.workers
+        started = []
+        for _ in range(wanted):
+            pid = arbiter.spawn_worker()
+            worker = arbiter.WORKERS[pid]
+            started.append((worker, worker.tmp.last_update()))
+        deadline = time.monotonic() + _BOOT_WAIT
+        while any(w.tmp.last_update() == first for w, first in started):
+            if time.monotonic() > deadline:
+                arbiter.log.warning("on_reload: the new workers did not all boot in %ss", _BOOT_WAIT)
+                return
+            time.sleep(0.05)
+        arbiter.cfg.set("workers", 0)
+        arbiter.log.info("on_reload: %d new workers booted; stopping the old ones", wanted)
+    except Exception as exc:  # never let the hook break a reload
+        arbiter.log.warning("on_reload: %s; reloading the usual way", exc)
