@@ -23,7 +23,7 @@ pub(super) fn changelog(templates: &TemplateSet) -> Result<Changelog<'_>, PlanEr
         message: "missing".into(),
     })?;
     let top = crate::changelog::top_entry(text)
-        .map_err(|message| PlanError::Changelog { origin: origin.clone(), message })?;
+        .map_err(|e| PlanError::Changelog { origin: origin.clone(), message: e.to_string() })?;
     Ok(Changelog { text, top })
 }
 
