@@ -300,10 +300,10 @@ impl Reader<'_> {
                 return Ok(());
             }
             if entry.kind != DataKind::File || name.contains('/') {
-                return Err(format!("control.tar entry `{}` is not a plain file", entry.path));
+                return Err(TarError::NotPlainFile { path: entry.path });
             }
             let mut contents = Vec::new();
-            body.read_to_end(&mut contents).map_err(|e| e.to_string())?;
+            body.read_to_end(&mut contents)?;
             self.info.control_members.push(ControlMemberInfo {
                 name: name.clone(),
                 mode: entry.mode,
@@ -314,9 +314,9 @@ impl Reader<'_> {
             match name.as_str() {
                 "control" => control_text = Some(text),
                 "conffiles" => {
-                    self.info.conffiles = parse_conffiles(&text)?;
+                    self.info.conffiles = parse_conffiles(&text).map_err(TarError::Member)?;
                 }
-                "md5sums" => self.info.md5sums = parse_md5sums(&text)?,
+                "md5sums" => self.info.md5sums = parse_md5sums(&text).map_err(TarError::Member)?,
                 _ => {
                     self.info.scripts.push(ControlScript { name, mode: entry.mode, contents: text })
                 }
@@ -345,7 +345,7 @@ impl Reader<'_> {
             if !rel.is_empty() {
                 let parent = rel.rsplit_once('/').map_or("", |(p, _)| p);
                 if !parent.is_empty() && !dirs.contains(parent) {
-                    return Err(format!("`{}` comes before (or without) its parent", entry.path));
+                    return Err(TarError::NoParent { path: entry.path });
                 }
             }
             if entry.kind == DataKind::Dir {
@@ -354,10 +354,11 @@ impl Reader<'_> {
             if entry.kind == DataKind::File {
                 if let Some(want) = expected.get(rel) {
                     let mut hasher = Md5::new();
-                    io::copy(body, &mut HashWriter(&mut hasher)).map_err(|e| e.to_string())?;
+                    io::copy(body, &mut HashWriter(&mut hasher))?;
                     let got = hex::encode(hasher.finalize());
                     if &got != want {
-                        return Err(format!("md5sum of `{rel}` is {got}, md5sums says {want}"));
+                        let (path, want) = (rel.to_string(), want.clone());
+                        return Err(TarError::Md5Mismatch { path, got, want });
                     }
                     seen_md5 += 1;
                 }
@@ -443,28 +444,58 @@ fn decompress<'a>(name: &str, body: impl Read + 'a) -> io::Result<Box<dyn Read +
     }
 }
 
+/// Why a control.tar or data.tar stream was refused, by [`for_each_entry`] or by its visitor;
+/// the reader puts `control.tar: ` or `data.tar: ` before it in [`DebError::Invalid`].
+#[derive(Debug, thiserror::Error)]
+enum TarError {
+    /// Reading the stream or an entry's body failed.
+    #[error(transparent)]
+    Io(#[from] io::Error),
+    /// A GNU long name or long link (`L`/`K`) record that is not UTF-8.
+    #[error("non-UTF-8 long name")]
+    LongName,
+    /// A header type dpkg refuses (PAX `x`/`g` included).
+    #[error("unknown tar header type `{}` (dpkg refuses it)", char::from(*flag).escape_default())]
+    UnknownType { flag: u8 },
+    /// A numeric header field (mode, size, uid, gid, mtime) of the entry at `path` is unreadable.
+    #[error("`{path}`: {source}")]
+    Header { path: String, source: io::Error },
+    /// A control.tar entry that is not a plain file at the top level.
+    #[error("control.tar entry `{path}` is not a plain file")]
+    NotPlainFile { path: String },
+    /// `conffiles` or `md5sums` does not parse.
+    #[error("{0}")]
+    Member(String),
+    /// A data.tar entry before (or without) the entry of its parent directory.
+    #[error("`{path}` comes before (or without) its parent")]
+    NoParent { path: String },
+    /// A data.tar file whose MD5 is not the one `md5sums` lists for it.
+    #[error("md5sum of `{path}` is {got}, md5sums says {want}")]
+    Md5Mismatch { path: String, got: String, want: String },
+}
+
 /// Walks a tar stream entry by entry, folding GNU `L`/`K` records into the next entry and
 /// refusing every type dpkg refuses (PAX `x`/`g` included). `visit` gets the entry and its body.
 fn for_each_entry(
     input: impl Read,
-    mut visit: impl FnMut(DataEntry, &mut dyn Read) -> Result<(), String>,
-) -> Result<(), String> {
+    mut visit: impl FnMut(DataEntry, &mut dyn Read) -> Result<(), TarError>,
+) -> Result<(), TarError> {
     let mut archive = tar::Archive::new(input);
-    let entries = archive.entries().map_err(|e| e.to_string())?.raw(true);
+    let entries = archive.entries()?.raw(true);
     let mut long_name: Option<String> = None;
     let mut long_link: Option<String> = None;
     for entry in entries {
-        let mut entry = entry.map_err(|e| e.to_string())?;
+        let mut entry = entry?;
         let h = entry.header();
         let flag = h.entry_type().as_byte();
         let kind = match flag {
             b'L' | b'K' => {
                 let mut value = Vec::new();
-                entry.read_to_end(&mut value).map_err(|e| e.to_string())?;
+                entry.read_to_end(&mut value)?;
                 while value.last() == Some(&0) {
                     value.pop();
                 }
-                let value = String::from_utf8(value).map_err(|_| "non-UTF-8 long name")?;
+                let value = String::from_utf8(value).map_err(|_| TarError::LongName)?;
                 if flag == b'L' {
                     long_name = Some(value);
                 } else {
@@ -479,22 +510,18 @@ fn for_each_entry(
             b'4' => DataKind::BlockDevice,
             b'5' => DataKind::Dir,
             b'6' => DataKind::Fifo,
-            other => {
-                return Err(format!(
-                    "unknown tar header type `{}` (dpkg refuses it)",
-                    char::from(other).escape_default()
-                ))
-            }
+            flag => return Err(TarError::UnknownType { flag }),
         };
         let header_name = String::from_utf8_lossy(&h.path_bytes()).into_owned();
         let path = long_name.take().unwrap_or(header_name);
         let link = long_link
             .take()
             .or_else(|| h.link_name_bytes().map(|l| String::from_utf8_lossy(&l).into_owned()));
-        let num = |r: io::Result<u64>| r.map_err(|e| format!("`{path}`: {e}"));
+        let header = |source| TarError::Header { path: path.clone(), source };
+        let num = |r: io::Result<u64>| r.map_err(header);
         let data = DataEntry {
             kind,
-            mode: h.mode().map_err(|e| format!("`{path}`: {e}"))? & 0o7777,
+            mode: h.mode().map_err(header)? & 0o7777,
             size: num(h.size())?,
             link_target: if matches!(kind, DataKind::Symlink | DataKind::HardLink) {
                 link
@@ -572,6 +599,81 @@ mod tests {
         assert!(parse_md5sums("d41d8cd98f00b204e9800998ecf8427e usr/a\n").is_err());
         assert!(parse_conffiles("/etc/a\nremove-on-upgrade /etc/b\n").is_ok());
         assert!(parse_conffiles("etc/a\n").is_err());
+    }
+
+    /// A tar of `(type flag, path, body)` entries; `edit` changes each header before its checksum.
+    fn tar_of(entries: &[(u8, &str, &[u8])], edit: impl Fn(&mut tar::Header)) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for (flag, path, body) in entries {
+            let mut h = tar::Header::new_gnu();
+            // Byte by byte: `set_path` would drop the `./` that dpkg-deb writes.
+            h.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+            h.set_uid(0);
+            h.set_gid(0);
+            h.set_mtime(0);
+            h.set_entry_type(tar::EntryType::new(*flag));
+            h.set_mode(if *flag == b'5' { 0o755 } else { 0o644 });
+            h.set_size(body.len() as u64);
+            edit(&mut h);
+            h.set_cksum();
+            builder.append(&h, *body).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+
+    fn walk_error(tar: &[u8]) -> String {
+        for_each_entry(tar, |_, _| Ok(())).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_walk_names_what_it_refuses() {
+        let pax = tar_of(&[(b'x', "./a", b"")], |_| ());
+        assert_eq!(walk_error(&pax), "unknown tar header type `x` (dpkg refuses it)");
+        let long = tar_of(&[(b'L', "././@LongLink", b"\xff\0"), (b'0', "./a", b"")], |_| ());
+        assert_eq!(walk_error(&long), "non-UTF-8 long name");
+        let mode = tar_of(&[(b'0', "./a", b"")], |h| h.as_old_mut().mode = *b"9999999\0");
+        let mut bad = tar::Header::new_gnu();
+        bad.as_old_mut().name[..3].copy_from_slice(b"./a");
+        bad.as_old_mut().mode = *b"9999999\0";
+        let reason = bad.mode().unwrap_err();
+        assert_eq!(walk_error(&mode), format!("`./a`: {reason}"));
+        let cut = tar_of(&[(b'0', "./a", b"body")], |_| ());
+        assert!(for_each_entry(&cut[..700], |_, _| Ok(())).is_err(), "a cut stream is refused");
+    }
+
+    fn reader_error(control: bool, md5sums: &[Md5Line], tar: &[u8]) -> String {
+        let path = Path::new("x.deb");
+        let mut reader = Reader { path, info: DebInfo::empty(path, 0) };
+        reader.info.md5sums = md5sums.to_vec();
+        let result = if control { reader.read_control(tar) } else { reader.read_data(tar) };
+        result.unwrap_err().to_string()
+    }
+
+    #[test]
+    fn the_visitors_name_what_they_refuse() {
+        let nested = tar_of(&[(b'0', "./sub/x", b"")], |_| ());
+        assert_eq!(
+            reader_error(true, &[], &nested),
+            "`x.deb` is not a valid .deb: control.tar: control.tar entry `./sub/x` is not a plain \
+             file"
+        );
+        let conffiles = tar_of(&[(b'0', "./conffiles", b"etc/a\n")], |_| ());
+        assert_eq!(
+            reader_error(true, &[], &conffiles),
+            "`x.deb` is not a valid .deb: control.tar: conffile `etc/a` is not an absolute path"
+        );
+        let orphan = tar_of(&[(b'5', "./", b""), (b'0', "./a/b", b"")], |_| ());
+        assert_eq!(
+            reader_error(false, &[], &orphan),
+            "`x.deb` is not a valid .deb: data.tar: `./a/b` comes before (or without) its parent"
+        );
+        let file = tar_of(&[(b'5', "./", b""), (b'0', "./a", b"x")], |_| ());
+        let want = Md5Line { md5: "0".repeat(32), path: "a".into() };
+        assert_eq!(
+            reader_error(false, &[want], &file),
+            "`x.deb` is not a valid .deb: data.tar: md5sum of `a` is \
+             9dd4e461268c8034f5c8564e155c67a6, md5sums says 00000000000000000000000000000000"
+        );
     }
 
     #[test]
