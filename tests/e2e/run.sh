@@ -79,15 +79,21 @@ build_deb() { # build_deb OUT [VERSION SOURCE-DIR EXTRA-ENV SERVER-NAME]: EXTRA-
 # clone with history is needed), as version 1.0.0-0.
 PREVIOUS_REV=${CTS_E2E_PREVIOUS_REV:-54c2339}
 build_previous() { # build_previous OUT: prints the .deb's path
-    local out=$1 wt
+    local out=$1 wt bin
     wt=$(mktemp -d /tmp/cts-e2e-previous.XXXXXX)
     git -C "$REPO" archive "$PREVIOUS_REV" | tar -x -C "$wt" \
         || { rm -rf "$wt"; e2e_die "git archive $PREVIOUS_REV failed (the e2e test needs a clone with history)"; }
-    e2e_log "building cts-deb $PREVIOUS_REV (the previous release) and its $E2E_SUITE package into $out"
-    (cd "$wt" && CARGO_TARGET_DIR="$REPO/target/e2e-previous" cargo build --release --locked -q) \
-        || { rm -rf "$wt"; e2e_die "building cts-deb $PREVIOUS_REV failed"; }
+    # its cts-deb, compiled once per revision and kept in the cache (a fresh clone has no target/)
+    bin=$E2E_CACHE/cts-deb-$(git -C "$REPO" rev-parse "$PREVIOUS_REV^{commit}")
+    if [ ! -x "$bin" ]; then
+        e2e_log "building cts-deb $PREVIOUS_REV (the previous release) into $bin"
+        (cd "$wt" && CARGO_TARGET_DIR="$REPO/target/e2e-previous" cargo build --release --locked -q) \
+            || { rm -rf "$wt"; e2e_die "building cts-deb $PREVIOUS_REV failed"; }
+        cp "$REPO/target/e2e-previous/release/cts-deb" "$bin.tmp" && mv "$bin.tmp" "$bin"
+    fi
+    e2e_log "building the previous release's $E2E_SUITE package (cts-deb $PREVIOUS_REV) into $out"
     sed -i -e 's|CTS_POLL_INTERVAL = "30"|CTS_POLL_INTERVAL = "10"|g' "$wt/examples/cts.toml"
-    "$REPO/target/e2e-previous/release/cts-deb" build --quiet --config "$wt/examples/cts.toml" \
+    "$bin" build --quiet --config "$wt/examples/cts.toml" \
         --templates "$wt" --target "$E2E_SUITE" --version 1.0.0-0 --out "$out" \
         || { rm -rf "$wt"; e2e_die "cts-deb $PREVIOUS_REV build failed"; }
     rm -rf "$wt"
@@ -598,8 +604,10 @@ EOF
     [ "$(readlink "$E2E_ROOT/var/www/cts/source")" = current/source ] || { note "source link wrong"; bad=1; }
     [ "$(readlink "$E2E_ROOT/var/www/cts/env")" = current/env ] || { note "env link wrong"; bad=1; }
     case "$(readlink "$E2E_ROOT/var/www/cts/current")" in releases/?*) ;; *) note "current is not a link to releases/<release>"; bad=1 ;; esac
-    [ "$(e2e_in stat -c '%U:%G %a' /var/www/cts/current/ /var/www/cts/current/source/manage.py)" = "root:root 755
-root:root 644" ] || { note "release not root's: $(e2e_in stat -c '%U:%G %a %n' /var/www/cts/current/ /var/www/cts/current/source/manage.py)"; bad=1; }
+    # the release (virtualenv and code) is root's: nothing in it another user owns or may write
+    [ "$(e2e_in stat -c '%U:%G %a' /var/www/cts/current/)" = "root:root 755" ] || { note "release: $(e2e_in stat -c '%U:%G %a' /var/www/cts/current/)"; bad=1; }
+    line=$(e2e_in find /var/www/cts/current/ \( ! -user root -o -perm /022 \) ! -type l -print -quit)
+    [ -z "$line" ] || { note "in the release, not root's or writable by others: $line"; bad=1; }
     e2e_in getent passwd cts | grep -q ':/var/lib/cts-server/beat:/usr/sbin/nologin$' || { note "user cts: $(e2e_in getent passwd cts)"; bad=1; }
     for p in turkey iraq; do
         e2e_in getent passwd "cts-$p" | grep -q ":/var/lib/cts-server/beat/$p:/usr/sbin/nologin$" || { note "user cts-$p: $(e2e_in getent passwd "cts-$p")"; bad=1; }
@@ -1327,6 +1335,8 @@ scenario_failures() {
     check fixed-migration-runs-new-release chk_previous_running "$(readlink "$E2E_ROOT/var/www/cts/current")"
     check rollback-migrates-back-runs-previous-release chk_rollback "$rel" "$base"
     check rollback-undone-by-setup-when-hold-removed chk_roll_forward "${base}0002_e2e_upgrade 0003_e2e_step "
+    check rollback-with-dumps-restores-keeps-the-databases chk_rollback_dumps "$rel" "$base"
+    check rollback-with-dumps-undone chk_roll_forward "${base}0002_e2e_upgrade 0003_e2e_step "
     # 3. the disk fills up while the new release is built
     rel=$(readlink "$E2E_ROOT/var/www/cts/current")
     disk_full_on
@@ -1429,13 +1439,25 @@ chk_rollback() { # chk_rollback RELEASE SCHEMA: --rollback by hand
     chk_schemas "$2" && chk_previous_running "$1"
 }
 
-chk_roll_forward() {
+chk_roll_forward() { # with --backup, as an upgrade: dumps for --rollback --with-dumps
     local out
     rm -f "$E2E_ROOT/var/lib/cts-server/held-version"
-    out=$(e2e_in cts-server-setup 2>&1) || { echo "$out" | quote; return 1; }
+    out=$(e2e_in cts-server-setup --backup 2>&1) || { echo "$out" | quote; return 1; }
     echo "$out" | grep -E 'release switched|migration' | quote
     sleep 3
     chk_schemas "$1" && chk_previous_running "$(readlink "$E2E_ROOT/var/www/cts/current")"
+}
+
+chk_rollback_dumps() { # chk_rollback_dumps RELEASE SCHEMA: --rollback --with-dumps by hand
+    local out rc=0 kept
+    out=$(e2e_in cts-server-setup --rollback --with-dumps 2>&1) || rc=$?
+    echo "--- cts-server-setup --rollback --with-dumps (exit $rc):"
+    echo "$out" | quote
+    [ $rc = 0 ] || return 1
+    sleep 3
+    kept=$(psql_in postgres "SELECT count(*) FROM pg_database WHERE starts_with(datname, 'cts_turkey_rolled_back_') OR starts_with(datname, 'cts_jordan_rolled_back_')")
+    [ "$kept" = 2 ] || { note "databases kept as <db>_rolled_back_*: $kept, want 2"; return 1; }
+    chk_schemas "$2" && chk_previous_running "$1" && chk_health turkey && chk_health jordan
 }
 
 # disk_full_on: /var/www/cts/releases on a tmpfs holding what it holds plus 12 MiB: too small
