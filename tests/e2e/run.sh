@@ -1436,6 +1436,9 @@ chk_rollback() { # chk_rollback RELEASE SCHEMA: --rollback by hand
     chk_schemas "$2" && chk_previous_running "$1" && chk_health turkey && chk_health jordan || return 1
     out=$(e2e_in cts-server-setup 2>&1) || { echo "$out" | quote; return 1; }
     echo "$out" | grep -q 'held at release' || { note "a rerun did not keep the hold"; return 1; }
+    # the schema is the previous version's, and so is the version recorded as migrated
+    grep -qx "$(sed -n 's/^version=\([^ ]*\) .*/\1/p' "$E2E_ROOT/var/www/cts/$1/env/.cts-server-stamp")" \
+        "$E2E_ROOT/var/lib/cts-server/migrated-version" || { note "migrated-version: $(cat "$E2E_ROOT/var/lib/cts-server/migrated-version")"; return 1; }
     chk_schemas "$2" && chk_previous_running "$1"
 }
 
