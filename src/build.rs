@@ -9,10 +9,11 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::config::{self, Config};
+use crate::debcache::DebCache;
 use crate::defaults::Defaults;
 use crate::error::{Error, Result};
 use crate::fsx;
-use crate::plan::{self, Planned, Wheels};
+use crate::plan::{self, PackagePlan, Planned, Role, Wheel, Wheels};
 use crate::render::{Target as Dest, TemplateSet};
 use crate::report::Reporter;
 use crate::source::{self, SourceTree};
@@ -43,6 +44,9 @@ pub struct InputOptions {
     pub version: Option<String>,
     pub templates: Option<PathBuf>,
     pub wheel_cache: PathBuf,
+    /// Finished packages named by their content (the Python dependencies): [`crate::debcache`].
+    /// `None`: not cached.
+    pub package_cache: Option<PathBuf>,
     /// `--target`: build for this one release of `package.targets` only.
     pub target: Option<String>,
 }
@@ -51,6 +55,8 @@ pub struct InputOptions {
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildResult {
     pub path: PathBuf,
+    /// What the package is for in the set: `common`, `python-deps`.
+    pub role: Role,
     pub package: String,
     pub version: String,
     pub architecture: String,
@@ -131,7 +137,11 @@ fn prepare(
     };
     let wheelhouse =
         crate::wheels::prepare(&config.requirements, &opts.wheel_cache, &py_target, reporter)?;
-    let wheels = Wheels { files: wheelhouse.wheels.clone(), pure: wheelhouse.pure };
+    let wheels = Wheels {
+        files: wheelhouse.wheels.iter().map(|w| wheel(w)).collect::<Result<_>>()?,
+        pure: wheelhouse.pure,
+        requirements_sha256: hash_file(&config.requirements)?.1,
+    };
     let sde = std::env::var("SOURCE_DATE_EPOCH").ok();
     let planned = plan::plan(&plan::Inputs {
         config,
@@ -144,6 +154,13 @@ fn prepare(
         target,
     })?;
     Ok(Prepared { target: target.clone(), planned })
+}
+
+/// A wheel of the house with its size and digest (the dependencies package's key).
+fn wheel(path: &Path) -> Result<Wheel> {
+    let (size, sha256) = hash_file(path)?;
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    Ok(Wheel { path: path.to_path_buf(), file_name, size, sha256 })
 }
 
 /// Loads the inputs and plans every selected target: nothing is written until all succeeded.
@@ -161,34 +178,56 @@ pub fn load_config(path: &Path) -> Result<Config> {
     Ok(config::parse(path, &text)?)
 }
 
-/// Builds one package per selected target into `out`, in `package.targets` order. Every package
-/// is written completely (staged) before the first one takes its name.
+/// Builds the package set of each selected target into `out`, in `package.targets` order. Every
+/// package is written completely (staged) before the first one takes its name.
 pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result<Vec<BuildResult>> {
     let (_loaded, prepared) = prepare_all(opts, reporter)?;
     if !out.is_dir() {
         fsx::create_dir_all(out)?;
     }
+    let cache = opts.package_cache.as_deref().map(DebCache::new);
     let mut staged = Vec::new();
     for p in &prepared {
-        let plan = &p.planned.plan;
-        reporter.info(&format!("writing {} ({} entries)", plan.file_name, plan.entries.len()));
-        let deb = crate::deb::stage_deb(plan, out, &Default::default(), reporter)?;
-        staged.push((p, deb));
+        for (role, plan) in p.planned.packages() {
+            let from_cache = match (&cache, role) {
+                (Some(c), Role::PythonDeps) => c.lookup(&plan.file_name),
+                _ => None,
+            };
+            let deb = match &from_cache {
+                Some(cached) => {
+                    reporter
+                        .info(&format!("{}: unchanged, from the package cache", plan.file_name));
+                    crate::deb::StagedDeb::copy_of(cached, out, &plan.file_name)?
+                }
+                None => crate::deb::stage_deb(plan, out, &Default::default(), reporter)?,
+            };
+            staged.push((p, role, plan, deb, from_cache.is_none()));
+        }
     }
     let mut results = Vec::new();
-    for (p, deb) in staged {
+    for (p, role, plan, deb, fresh) in staged {
         let path = deb.persist()?;
-        results.push(result_of(p, path)?);
+        if let (Some(c), Role::PythonDeps, true) = (&cache, role, fresh) {
+            if let Err(e) = c.store(&path) {
+                reporter.warn(&format!("not kept in the package cache: {e}"));
+            }
+        }
+        results.push(result_of(p, role, plan, path)?);
     }
     Ok(results)
 }
 
-fn result_of(prepared: &Prepared, path: PathBuf) -> Result<BuildResult> {
-    let plan = &prepared.planned.plan;
+fn result_of(
+    prepared: &Prepared,
+    role: Role,
+    plan: &PackagePlan,
+    path: PathBuf,
+) -> Result<BuildResult> {
     let (size, sha256) = hash_file(&path)?;
     let field = |k: &str| plan.field(k).unwrap_or_default().to_string();
     Ok(BuildResult {
         path,
+        role,
         package: field("Package"),
         version: field("Version"),
         architecture: field("Architecture"),
@@ -210,6 +249,9 @@ pub fn render(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Resul
     for p in &prepared {
         let dir = PathBuf::from(p.target.codename);
         files.extend(rendered_files(&p.planned).into_iter().map(|(rel, b)| (dir.join(rel), b)));
+        // The dependencies package has no templates: its control file shows what it is.
+        let deps = dir.join("python-deps/DEBIAN/control");
+        files.push((deps, control_text(&p.planned.pydeps).into_bytes()));
     }
     crate::render::write_tree(out, &files)?;
     reporter.info(&format!("rendered {} files into {}", files.len(), out.display()));
@@ -220,8 +262,7 @@ pub fn render(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Resul
 fn rendered_files(planned: &Planned) -> Vec<(PathBuf, Vec<u8>)> {
     let plan = &planned.plan;
     let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
-    let control: String = plan.control.iter().map(|(k, v)| format!("{k}: {v}\n")).collect();
-    files.push(("DEBIAN/control".into(), control.into_bytes()));
+    files.push(("DEBIAN/control".into(), control_text(plan).into_bytes()));
     if !plan.conffiles.is_empty() {
         let list: String = plan.conffiles.iter().map(|c| format!("{c}\n")).collect();
         files.push(("DEBIAN/conffiles".into(), list.into_bytes()));
@@ -234,6 +275,10 @@ fn rendered_files(planned: &Planned) -> Vec<(PathBuf, Vec<u8>)> {
         files.push((rel, r.contents.clone()));
     }
     files
+}
+
+fn control_text(plan: &PackagePlan) -> String {
+    plan.control.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()
 }
 
 fn hash_file(path: &Path) -> Result<(u64, String)> {
@@ -264,4 +309,9 @@ pub fn default_wheel_cache() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(|| std::env::temp_dir().join("cts-deb-cache"));
     base.join("cts-deb").join("wheels")
+}
+
+/// The default package cache: `debs` beside the default wheel cache.
+pub fn default_package_cache() -> PathBuf {
+    default_wheel_cache().with_file_name("debs")
 }

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod config;
 pub mod deb;
 pub mod deb822;
+pub mod debcache;
 pub mod defaults;
 pub mod error;
 pub mod fsx;

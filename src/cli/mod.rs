@@ -67,6 +67,13 @@ pub struct InputArgs {
     /// Wheel cache directory [default: $XDG_CACHE_HOME/cts-deb/wheels or ~/.cache/cts-deb/wheels]
     #[arg(long, value_name = "DIR", env = "CTS_DEB_WHEEL_CACHE")]
     pub wheel_cache: Option<PathBuf>,
+    /// Cache of finished Python dependencies packages, reused while the requirements do not
+    /// change [default: $XDG_CACHE_HOME/cts-deb/debs or ~/.cache/cts-deb/debs]
+    #[arg(long, value_name = "DIR", env = "CTS_DEB_PACKAGE_CACHE")]
+    pub package_cache: Option<PathBuf>,
+    /// Build every package from scratch: neither read nor fill the package cache
+    #[arg(long)]
+    pub no_package_cache: bool,
     /// Only this Debian release of package.targets (bookworm, trixie) [default: all of them]
     #[arg(long, value_name = "CODENAME")]
     pub target: Option<String>,
@@ -181,6 +188,10 @@ impl InputArgs {
             version: self.pkg_version,
             templates: self.templates,
             wheel_cache: self.wheel_cache.unwrap_or_else(build::default_wheel_cache),
+            package_cache: match self.no_package_cache {
+                true => None,
+                false => Some(self.package_cache.unwrap_or_else(build::default_package_cache)),
+            },
             target: self.target,
         }
     }

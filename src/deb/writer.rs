@@ -60,6 +60,18 @@ pub struct StagedDeb {
 }
 
 impl StagedDeb {
+    /// Stages a copy of the finished package `from` (a cached one) as `out_dir/file_name`.
+    pub fn copy_of(from: &Path, out_dir: &Path, file_name: &str) -> Result<StagedDeb, DebError> {
+        let mut src = fsx::open(from)?;
+        let mut deb = temp_in(out_dir, ".deb.tmp")?;
+        let deb_path = deb.path().to_path_buf();
+        let out_err = |source| DebError::WriteOutput { path: deb_path.clone(), source };
+        io::copy(&mut src, deb.as_file_mut()).map_err(out_err)?;
+        deb.as_file().sync_all().map_err(out_err)?;
+        set_readable(deb.as_file()).map_err(out_err)?;
+        Ok(StagedDeb { temp: deb, target: out_dir.join(file_name) })
+    }
+
     /// Renames the package to its final name (replacing a file of that name) and returns it.
     pub fn persist(self) -> Result<PathBuf, DebError> {
         let target = self.target;

@@ -7,14 +7,13 @@
 //! entries ([`super::payload`], [`super::docs`]); then the control file, which needs the
 //! entries' Installed-Size.
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 
 use super::control::{self, PackageCtx};
 use super::docs::{self, Changelog};
 use super::paths::Paths;
 use super::payload::{self, Files};
+use super::pydeps::{self, DepsInputs, Wheel};
 use super::{installed_size_kib, PackagePlan};
 use crate::config::{Broker, Config, Database, Instance, Project, Web};
 use crate::render::{self, InstanceCtx, PathNames, Rendered, TemplateError, TemplateSet};
@@ -40,13 +39,16 @@ pub enum PlanError {
     Control { template: String, message: String },
 }
 
-/// The wheelhouse as the planner needs it.
+/// The wheelhouse as the planner needs it: the files and their digests (read by the caller, so
+/// that planning stays free of content reads).
 #[derive(Debug, Clone)]
 pub struct Wheels {
     /// Wheel files, sorted by file name.
-    pub files: Vec<PathBuf>,
-    /// Every wheel is `none-any`: the package can be `Architecture: all`.
+    pub files: Vec<Wheel>,
+    /// Every wheel is `none-any`: the dependencies package can be `Architecture: all`.
     pub pure: bool,
+    /// SHA-256 of `python.requirements`.
+    pub requirements_sha256: String,
 }
 
 /// What the planner reads.
@@ -65,10 +67,31 @@ pub struct Inputs<'a> {
     pub target: &'a Target,
 }
 
-/// A plan plus the rendered templates (for `cts-deb render`).
+/// The package set of one target plus the rendered templates (for `cts-deb render`).
 pub struct Planned {
+    /// The common package (`cts-server`): the application, setup, configuration.
     pub plan: PackagePlan,
+    /// The Python dependencies package ([`super::pydeps`]), which `plan` depends on.
+    pub pydeps: PackagePlan,
     pub rendered: Vec<Rendered>,
+}
+
+/// What a package of the set is for (`--json`'s `role`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// The application, its setup and configuration.
+    Common,
+    /// The wheelhouse, named by its content: the same requirements give the same bytes.
+    PythonDeps,
+}
+
+impl Planned {
+    /// Every package of the set, the common package first (a script that reads the first path
+    /// of `build`'s output still gets `cts-server`).
+    pub fn packages(&self) -> [(Role, &PackagePlan); 2] {
+        [(Role::Common, &self.plan), (Role::PythonDeps, &self.pydeps)]
+    }
 }
 
 #[derive(Serialize)]
@@ -101,8 +124,14 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
     let version = version(inputs, &changelog)?;
     let mtime = clock(inputs.source_date_epoch, changelog.top.timestamp)?;
     let name = &cfg.package.name;
-    let arch = if inputs.wheels.pure { "all".to_string() } else { inputs.host_arch.to_string() };
-    let mut context = context(inputs, &version, &arch);
+    let deps_arch = if inputs.wheels.pure { "all" } else { inputs.host_arch };
+    let copyright = docs::copyright(inputs.templates)?;
+    let deps = deps_inputs(inputs, copyright, deps_arch)?;
+    let key = pydeps::key(&deps);
+    let pydeps = pydeps::plan(&deps, &key)?;
+    // The application is Python source: the common package fits every architecture.
+    let arch = "all";
+    let mut context = context(inputs, &version, arch, &key);
 
     let instance_ctx: Vec<InstanceCtx<'_, Instance>> =
         cfg.instances.iter().map(|i| InstanceCtx { name: &i.name, value: i }).collect();
@@ -118,7 +147,7 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
 
     context.installed_size = installed_size_kib(&entries);
     let control = control::render(&engine, &context, origin)?;
-    let file_name = control::file_name(name, &version, &arch);
+    let file_name = control::file_name(name, &version, arch);
     scripts.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(Planned {
         plan: PackagePlan {
@@ -129,7 +158,29 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
             mtime,
             file_name,
         },
+        pydeps,
         rendered,
+    })
+}
+
+/// What the dependencies package is made of: the wheels, the requirements, who maintains it.
+fn deps_inputs<'a>(
+    inputs: &Inputs<'a>,
+    copyright: &'a str,
+    arch: &'a str,
+) -> Result<DepsInputs<'a>, PlanError> {
+    let cfg = inputs.config;
+    Ok(DepsInputs {
+        name: &cfg.package.name,
+        maintainer: &cfg.package.maintainer,
+        copyright,
+        target: inputs.target,
+        arch,
+        pure: inputs.wheels.pure,
+        wheels: &inputs.wheels.files,
+        requirements: &cfg.requirements,
+        requirements_size: crate::fsx::metadata(&cfg.requirements)?.len(),
+        requirements_sha256: &inputs.wheels.requirements_sha256,
     })
 }
 
@@ -160,9 +211,10 @@ fn clock(source_date_epoch: Option<&str>, changelog: u64) -> Result<u64, PlanErr
 }
 
 /// The template context, `installed_size` still 0.
-fn context<'a>(inputs: &Inputs<'a>, version: &str, arch: &str) -> Context<'a> {
+fn context<'a>(inputs: &Inputs<'a>, version: &str, arch: &str, key: &str) -> Context<'a> {
     let cfg = inputs.config;
-    let paths = Paths::new(&cfg.package.name, &cfg.project.root);
+    let name = &cfg.package.name;
+    let paths = Paths::new(name, &cfg.project.root, &pydeps::dir(name, key));
     let programs = super::programs(
         &cfg.project.name,
         &cfg.instances,
@@ -177,7 +229,7 @@ fn context<'a>(inputs: &Inputs<'a>, version: &str, arch: &str) -> Context<'a> {
         database: &cfg.database,
         broker: &cfg.broker,
         source: SourceCtx { commit: inputs.source.commit.clone().unwrap_or_default() },
-        depends: control::depends(cfg, inputs.target, inputs.wheels.pure),
+        depends: control::depends(cfg, inputs.target, &pydeps::package_name(name, key)),
         installed_size: 0,
         target: inputs.target,
         programs,

@@ -58,9 +58,10 @@ pub(super) fn file_name(name: &str, version: &str, arch: &str) -> String {
 }
 
 /// The package's Depends: what the stack and the maintainer scripts need, what the target's
-/// templates need, then the user's extras in the order given. A remote database or broker needs
-/// only its client side. Impure wheels pin the interpreter's minor version they were made for.
-pub(super) fn depends(cfg: &Config, target: &Target, pure_wheels: bool) -> Vec<String> {
+/// templates need, the dependencies package `pydeps` (which pins the interpreter when its wheels
+/// are impure), then the user's extras in the order given. A remote database or broker needs
+/// only its client side.
+pub(super) fn depends(cfg: &Config, target: &Target, pydeps: &str) -> Vec<String> {
     let mut d: Vec<String> = vec!["nginx".into()];
     d.push(if cfg.database.local { "postgresql" } else { "postgresql-client" }.into());
     if cfg.broker.local {
@@ -79,31 +80,20 @@ pub(super) fn depends(cfg: &Config, target: &Target, pure_wheels: bool) -> Vec<S
         d.push(p.into());
     }
     // A versioned relation takes the place of the plain one on the same package.
-    for rel in versioned(target, pure_wheels) {
+    for rel in target.depends {
         let name = rel.split_whitespace().next().unwrap_or_default().to_string();
         match d.iter().position(|x| *x == name) {
-            Some(i) => d[i] = rel,
-            None => d.push(rel),
+            Some(i) => d[i] = rel.to_string(),
+            None => d.push(rel.to_string()),
         }
     }
+    d.push(format!("{pydeps} (= {})", super::pydeps::VERSION));
     for extra in &cfg.package.depends {
         if !d.contains(extra) {
             d.push(extra.clone());
         }
     }
     d
-}
-
-/// The target's versioned relations, plus the interpreter's minor version for impure wheels.
-fn versioned(target: &Target, pure_wheels: bool) -> Vec<String> {
-    let mut versioned: Vec<String> = target.depends.iter().map(|s| s.to_string()).collect();
-    if !pure_wheels {
-        let (major, minor) = target.python.split_once('.').unwrap_or((target.python, "0"));
-        let next = minor.parse::<u32>().map_or(0, |m| m + 1);
-        versioned.push(format!("python3 (>= {major}.{minor})"));
-        versioned.push(format!("python3 (<< {major}.{next})"));
-    }
-    versioned
 }
 
 /// `Description:` value: the synopsis, then each extended line with a leading space; an empty

@@ -27,6 +27,14 @@ pub(super) fn changelog(templates: &TemplateSet) -> Result<Changelog<'_>, PlanEr
     Ok(Changelog { text, top })
 }
 
+/// `debian/copyright` from the templates: every package of the set ships it.
+pub(super) fn copyright(templates: &TemplateSet) -> Result<&str, PlanError> {
+    Ok(templates.get("debian/copyright").ok_or_else(|| TemplateError::Layout {
+        template: format!("{}/debian/copyright", templates.origin),
+        message: "missing: every package needs a copyright file".into(),
+    })?)
+}
+
 /// Adds `usr/share/doc/<name>/copyright` and the changelog: `changelog.Debian.gz` when the
 /// version has a Debian revision, else `changelog.gz`.
 pub(super) fn add_docs(
@@ -37,10 +45,7 @@ pub(super) fn add_docs(
     version: &str,
 ) -> Result<(), PlanError> {
     let doc = format!("usr/share/doc/{name}");
-    let copyright = templates.get("debian/copyright").ok_or_else(|| TemplateError::Layout {
-        template: format!("{}/debian/copyright", templates.origin),
-        message: "missing: every package needs a copyright file".into(),
-    })?;
+    let copyright = copyright(templates)?;
     files.add(
         format!("{doc}/copyright"),
         0o644,

@@ -17,9 +17,11 @@ mod docs;
 mod paths;
 mod payload;
 mod programs;
+mod pydeps;
 
-pub use build::{plan, Inputs, PlanError, Planned, Wheels};
+pub use build::{plan, Inputs, PlanError, Planned, Role, Wheels};
 pub use programs::{programs, Program, ProgramPaths, Reload};
+pub use pydeps::Wheel;
 
 /// Where a regular file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

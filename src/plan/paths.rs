@@ -29,13 +29,14 @@ pub(super) struct Paths {
 }
 
 impl Paths {
-    /// The paths of package `name` whose application lives under `root`.
-    pub(super) fn new(name: &str, root: &str) -> Paths {
+    /// The paths of package `name` whose application lives under `root` and whose dependencies
+    /// package puts the wheels and the requirements in `pydeps`.
+    pub(super) fn new(name: &str, root: &str, pydeps: &str) -> Paths {
         let share = format!("/usr/share/{name}");
         Paths {
             app: format!("{share}/app"),
-            wheels: format!("{share}/wheels"),
-            requirements: format!("{share}/requirements.txt"),
+            wheels: format!("{pydeps}/wheels"),
+            requirements: format!("{pydeps}/requirements.txt"),
             etc: format!("/etc/{name}"),
             state: format!("/var/lib/{name}"),
             beat: format!("/var/lib/{name}/beat"),

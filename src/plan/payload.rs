@@ -1,5 +1,5 @@
-//! The data.tar entries: the application source, the wheelhouse, the requirements, the source
-//! commit and every rendered file, collected in [`Files`], which adds the parent directories
+//! The common package's data.tar entries: the application source, the source commit and every
+//! rendered file, collected in [`Files`], which adds the parent directories
 //! and refuses two sources for one path. Conffiles and maintainer scripts are sorted out of
 //! the rendered templates here too.
 
@@ -21,30 +21,12 @@ pub(super) fn bytes(b: Vec<u8>) -> EntryKind {
     EntryKind::File { source: FileSource::Bytes(b), size }
 }
 
-/// Adds the application under `usr/share/<name>/app`, the wheels, the requirements and, for a
-/// git source, the commit.
+/// Adds the application under `usr/share/<name>/app` and, for a git source, the commit. (The
+/// wheels and the requirements are the dependencies package's: [`super::pydeps`].)
 pub(super) fn add_inputs(files: &mut Files, inputs: &Inputs, name: &str) -> Result<(), PlanError> {
     let share_rel = format!("usr/share/{name}");
     add_source(files, inputs, &share_rel)?;
     files.dir(&format!("{share_rel}/app"));
-    for wheel in &inputs.wheels.files {
-        let file_name = wheel.file_name().unwrap_or_default().to_string_lossy();
-        let size = crate::fsx::metadata(wheel)?.len();
-        files.add(
-            format!("{share_rel}/wheels/{file_name}"),
-            0o644,
-            disk(wheel.clone(), size),
-            "the wheelhouse",
-        )?;
-    }
-    let cfg = inputs.config;
-    let req_size = crate::fsx::metadata(&cfg.requirements)?.len();
-    files.add(
-        format!("{share_rel}/requirements.txt"),
-        0o644,
-        disk(cfg.requirements.clone(), req_size),
-        "python.requirements",
-    )?;
     if let Some(commit) = &inputs.source.commit {
         files.add(
             format!("{share_rel}/source-commit"),

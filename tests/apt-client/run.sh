@@ -8,9 +8,12 @@
 # `cts-deb repo init --generate-key` + `cts-deb publish`, and serves it with python3's
 # http.server bound to 127.0.0.1 *inside* a chroot of $CTS_E2E_SUITE (bookworm or trixie) in a network namespace that has
 # only loopback (the e2e harness, tests/e2e/lib.sh, with its cached root that already holds the
-# package's Depends). apt inside the chroot then: updates, installs N, upgrades to N+1, and must
-# refuse a tampered index, an unsigned repository and a repository signed with another key,
-# while the candidate stays N+1. Needs root, debootstrap, zstd, iproute2, gpg, xz, gzip.
+# package's Depends). Each release is the package set (cts-server and its Python dependencies
+# package). apt inside the chroot then: updates, installs N, upgrades to N+1 (application code
+# only: apt's "Need to get" must be <= 200 kB), must refuse a tampered index, an unsigned
+# repository and a repository signed with another key while the candidate stays N+1, then
+# upgrades to N+2 (one requirement changed: the new dependencies package is downloaded, the old
+# one goes with autoremove). Needs root, debootstrap, zstd, iproute2, gpg, xz, gzip.
 #
 # Prints "PASS <check>" / "FAIL <check>", quotes apt's output, then "N passed, M failed";
 # exits 1 on any failure. Environment: lib.sh's CTS_E2E_CACHE, CTS_E2E_WORK, CTS_E2E_MIRROR,
@@ -54,11 +57,41 @@ next_version() { # V K: the revision + K when it is numeric (1.0.0-1 -> 1.0.0-2)
     esac
 }
 
-build_deb() { # build_deb OUTDIR [VERSION]: prints the path
-    local out=$1 v=${2:-}
+build_set() { # build_set OUTDIR [VERSION [CONFIG]]: prints the set's paths, cts-server first
+    local out=$1 v=${2:-} cfg=${3:-}
     mkdir -p "$out"
-    (cd "$REPO" && cts_deb build -q --target "$E2E_SUITE" --out "$out" ${v:+--version "$v"}) \
+    (cd "$REPO" && cts_deb build -q --target "$E2E_SUITE" --out "$out" ${v:+--version "$v"} ${cfg:+--config "$cfg"}) \
         || e2e_die "cts-deb build ${v:-(default version)} for $E2E_SUITE failed"
+}
+
+# A pin of sqlparse other than the reference requirements' (Django accepts both): release N+2
+# changes this one requirement.
+SQLPARSE_BUMP='sqlparse==0.5.3 --hash=sha256:cf2196ed3418f3ba5de6af7e82c694a9fbdbfecccdfc72e281548517081f16ca'
+
+# config DIR APP-CHANGE REQUIREMENTS-CHANGE: the reference config with its own copy of the app (a
+# module added when APP-CHANGE is 1) and of the requirements (sqlparse re-pinned when
+# REQUIREMENTS-CHANGE is 1) in DIR; prints the config's path
+config() {
+    local dir=$1
+    mkdir -p "$dir"
+    cp -a "$REPO/examples/cts-app" "$dir/cts-app"
+    cp "$REPO/examples/cts.toml" "$dir/cts.toml"
+    [ "$2" = 0 ] || echo 'RELEASE = "N+1"  # an application-only change' >"$dir/cts-app/cts/release.py"
+    if [ "$3" = 1 ]; then
+        grep -q '^sqlparse==' "$dir/cts-app/requirements.txt" || e2e_die "no sqlparse pin to change"
+        awk -v pin="$SQLPARSE_BUMP" '/^sqlparse==/ {print pin; skip = 1; next}
+            skip && /^ /  {next} {skip = 0; print}' "$REPO/examples/cts-app/requirements.txt" \
+            >"$dir/cts-app/requirements.txt"
+    fi
+    echo "$dir/cts.toml"
+}
+
+# need_to_get: apt's "Need to get X of archives" figure from $APTLOG, as apt wrote it (49.3 kB)
+need_to_get() { sed -n 's/^Need to get \([0-9.,]* [kMG]\?B\).*/\1/p' "$APTLOG" | head -1; }
+# in_bytes FIGURE: apt's figure in bytes (kB, MB and GB as apt means them: powers of 1000)
+in_bytes() {
+    echo "$1" | tr -d , | awk '{m = 1} $2 == "kB" {m = 1e3} $2 == "MB" {m = 1e6}
+        $2 == "GB" {m = 1e9} NF {printf "%d\n", $1 * m}'
 }
 
 # Teardown: stop the server by its PID, then the harness (processes rooted in the chroot,
@@ -185,7 +218,7 @@ chk_refused() {
             || { note "apt-cache madison: $(e2e_in apt-cache madison cts-server)"; return 1; }
         note "apt-cache madison cts-server: nothing (no source offers it)"
     fi
-    chk_installed "$V1"
+    chk_installed "$WANT_INSTALLED"
 }
 
 chk_teardown() {
@@ -218,15 +251,26 @@ main() {
     mkdir -p "$TMP/www" "$TMP/keys"
     chmod 700 "$TMP/keys"
 
-    e2e_log "building cts-server N, N+1, N+2 with $CTS_DEB_BIN"
-    deb0=$(build_deb "$TMP/debs0")
+    e2e_log "building the cts-server sets N, N+1 (app code changed), N+2 (one requirement changed) with $CTS_DEB_BIN"
+    local set0 set1 set2 deps0 deps2
+    set0=$(build_set "$TMP/debs0" "" "$(config "$TMP/cfg0" 0 0)")
+    deb0=${set0%%$'\n'*}
     V0=$(dpkg-deb -f "$deb0" Version)
     local base=${V0%+deb*}    # the build appends the release's +debNN to the version it is given
     SFX=${V0#"$base"}
-    deb1=$(build_deb "$TMP/debs1" "$(next_version "$base" 1)")
-    deb2=$(build_deb "$TMP/debs2" "$(next_version "$base" 2)")
+    set1=$(build_set "$TMP/debs1" "$(next_version "$base" 1)" "$(config "$TMP/cfg1" 1 0)")
+    set2=$(build_set "$TMP/debs2" "$(next_version "$base" 2)" "$(config "$TMP/cfg2" 1 1)")
+    deb1=${set1%%$'\n'*}
+    deb2=${set2%%$'\n'*}
     V1=$(dpkg-deb -f "$deb1" Version)
     V2=$(dpkg-deb -f "$deb2" Version)
+    deps0=$(dpkg-deb -f "${set0##*$'\n'}" Package)
+    deps2=$(dpkg-deb -f "${set2##*$'\n'}" Package)
+    [ "$(basename "${set0##*$'\n'}")" = "$(basename "${set1##*$'\n'}")" ] \
+        && cmp -s "${set0##*$'\n'}" "${set1##*$'\n'}" && [ "$deps0" != "$deps2" ] \
+        && pass "same-requirements-same-dependencies-package" \
+        || fail "same-requirements-same-dependencies-package"
+    note "N and N+1: $deps0; N+2: $deps2"
     echo "=== apt client test: cts-server N=$V0, N+1=$V1, N+2=$V2 ($(dpkg-deb -f "$deb0" Architecture)); repository $URI suite $SUITE"
 
     # shellcheck disable=SC2046 # one package name per word
@@ -247,7 +291,7 @@ main() {
     stanza=$TMP/cts.sources
     if cts_deb repo init --repo "$TMP/www/repo" --origin CTS --label "CTS apt-client test" --suite "$SUITE" \
         --architectures "$ARCH" --generate-key "$key" --uri "$URI" >"$stanza" 2>"$TMP/init.err" \
-        && cts_deb publish --repo "$TMP/www/repo" --suite "$SUITE" --key "$key" "$deb0" >"$TMP/publish.err" 2>&1; then
+        && cts_deb publish --repo "$TMP/www/repo" --suite "$SUITE" --key "$key" $set0 >"$TMP/publish.err" 2>&1; then
         cat "$TMP/init.err" "$TMP/publish.err" | quote
         pass repo-init-publish-N
     else
@@ -286,8 +330,8 @@ main() {
         fail "install-N-$V0"
     fi
 
-    # 4. publish N+1 (live), update + upgrade
-    cts_deb publish --repo "$TMP/www/repo" --suite "$SUITE" --key "$key" "$deb1" 2>&1 | quote
+    # 4. publish N+1 (live; its dependencies package is N's, byte for byte: a no-op), update + upgrade
+    cts_deb publish --repo "$TMP/www/repo" --suite "$SUITE" --key "$key" $set1 2>&1 | quote
     apt_in update; rc=$?
     check apt-update-after-publish chk_update_ok $rc
     [ "$(candidate)" = "$V1" ] || note "candidate after update: $(candidate)"
@@ -301,11 +345,21 @@ main() {
     else
         fail "upgrade-N+1-$V1"
     fi
+    local bytes
+    NEED_TO_GET=$(need_to_get)
+    bytes=$(in_bytes "$NEED_TO_GET")
+    echo "NEED-TO-GET (N -> N+1, application code only): $NEED_TO_GET ($bytes bytes; the set N is $(cat $set0 | wc -c) bytes)"
+    if [ -n "$bytes" ] && [ "$bytes" -le 200000 ] && ! grep -q "Get:.* $deps0 " "$APTLOG"; then
+        pass "app-only-upgrade-downloads-at-most-200kB"
+    else
+        fail "app-only-upgrade-downloads-at-most-200kB"
+    fi
 
     # N+2 goes into the real repository, but the client only sees broken copies of it first:
     # each refusal must leave the candidate at N+1.
-    cts_deb publish --repo "$TMP/www/repo" --suite "$SUITE" --key "$key" "$deb2" 2>&1 | quote
+    cts_deb publish --repo "$TMP/www/repo" --suite "$SUITE" --key "$key" $set2 2>&1 | quote
 
+    WANT_INSTALLED=$V1
     # 5a. Packages changed after signing: every variant rewritten (canonical and by-hash paths)
     WANT_CANDIDATE=$V1
     local V9
@@ -343,7 +397,7 @@ main() {
     if cts_deb repo init -q --repo "$TMP/www/otherkey" --origin CTS --label "CTS apt-client test" --suite "$SUITE" \
         --architectures "$ARCH" --generate-key "$TMP/keys/other.asc" --uri "$URI" >/dev/null \
         && cts_deb publish -q --repo "$TMP/www/otherkey" --suite "$SUITE" --key "$TMP/keys/other.asc" \
-            "$deb0" "$deb1" "$deb2" >/dev/null; then
+            $set0 "$deb1" $set2 >/dev/null; then
         serve otherkey
         apt_in update; rc=$?
         # apt 2.6 (gpgv): NO_PUBKEY; apt 3.0 (sqv): "Missing key …"; both exit 0 here
@@ -365,6 +419,31 @@ main() {
         note "candidate $(candidate)"
         fail "real-repo-accepted-candidate-N+2"
     fi
+
+    # N+1 -> N+2: a new dependencies package. `apt upgrade` (apt-get upgrade --with-new-pkgs)
+    # installs it; plain `apt-get upgrade` keeps cts-server back, as for any new dependency.
+    apt_in upgrade --with-new-pkgs -y; rc=$?
+    echo "--- apt-get upgrade --with-new-pkgs -y (exit $rc):"
+    quote <"$APTLOG"
+    NEED_TO_GET=$(need_to_get)
+    bytes=$(in_bytes "$NEED_TO_GET")
+    echo "NEED-TO-GET (N+1 -> N+2, one requirement changed): $NEED_TO_GET ($bytes bytes)"
+    if [ $rc = 0 ] && chk_installed "$V2" && grep -qF "Get:" "$APTLOG" && grep -q "Get:.* $deps2 " "$APTLOG" \
+        && [ "$(e2e_in dpkg-query -W -f '${Status}' "$deps2")" = "install ok installed" ]; then
+        pass "upgrade-N+2-new-dependencies-package"
+    else
+        fail "upgrade-N+2-new-dependencies-package"
+    fi
+    apt_in autoremove -y; rc=$?
+    echo "--- apt-get autoremove -y (exit $rc):"
+    quote <"$APTLOG"
+    if [ $rc = 0 ] && grep -q "Removing $deps0 " "$APTLOG" && chk_installed "$V2" \
+        && [ "$(e2e_in dpkg-query -W -f '${Status}' "$deps2")" = "install ok installed" ]; then
+        pass "autoremove-takes-the-old-dependencies-package"
+    else
+        fail "autoremove-takes-the-old-dependencies-package"
+    fi
+    WANT_INSTALLED=$V2 WANT_CANDIDATE=$V2
 
     # 6c/6d. a client that has no index of the source yet (lists emptied): unsigned and
     #        other-key repositories are errors (exit 100); no source offers cts-server afterwards
@@ -392,6 +471,6 @@ main() {
     TMP=""
 }
 
-V0="" V1="" V2="" SFX="" WANT_CANDIDATE="" WANT_NO_SOURCE=""
+V0="" V1="" V2="" SFX="" WANT_CANDIDATE="" WANT_NO_SOURCE="" WANT_INSTALLED="" NEED_TO_GET=""
 main
 summary "APT CLIENT"

@@ -281,3 +281,33 @@ e2e_teardown() {
     [ -z "$left" ] || e2e_log "WARNING: processes still running in the chroot: $left"
     exit "$rc"
 }
+
+# the repository's root (run.sh and the apt-client test set it too)
+REPO=${REPO:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+
+# The previous release (a single package, from before the package set), from which the e2e scenario
+# "previous-release" upgrades a serving server and piuparts tests the upgrade: the
+# last commit whose package ran every instance as the one user cts and left epmd and RabbitMQ's
+# distribution port on every address. Built with its own cts-deb and templates (git archive; a
+# clone with history is needed), as version 1.0.0-0.
+PREVIOUS_REV=${CTS_E2E_PREVIOUS_REV:-54c2339}
+build_previous() { # build_previous OUT: prints the .deb's path
+    local out=$1 wt bin
+    wt=$(mktemp -d /tmp/cts-e2e-previous.XXXXXX)
+    git -C "$REPO" archive "$PREVIOUS_REV" | tar -x -C "$wt" \
+        || { rm -rf "$wt"; e2e_die "git archive $PREVIOUS_REV failed (the e2e test needs a clone with history)"; }
+    # its cts-deb, compiled once per revision and kept in the cache (a fresh clone has no target/)
+    bin=$E2E_CACHE/cts-deb-$(git -C "$REPO" rev-parse "$PREVIOUS_REV^{commit}")
+    if [ ! -x "$bin" ]; then
+        e2e_log "building cts-deb $PREVIOUS_REV (the previous release) into $bin"
+        (cd "$wt" && CARGO_TARGET_DIR="$REPO/target/e2e-previous" cargo build --release --locked -q) \
+            || { rm -rf "$wt"; e2e_die "building cts-deb $PREVIOUS_REV failed"; }
+        cp "$REPO/target/e2e-previous/release/cts-deb" "$bin.tmp" && mv "$bin.tmp" "$bin"
+    fi
+    e2e_log "building the previous release's $E2E_SUITE package (cts-deb $PREVIOUS_REV) into $out"
+    sed -i -e 's|CTS_POLL_INTERVAL = "30"|CTS_POLL_INTERVAL = "10"|g' "$wt/examples/cts.toml"
+    "$bin" build --quiet --config "$wt/examples/cts.toml" \
+        --templates "$wt" --target "$E2E_SUITE" --version 1.0.0-0 --out "$out" \
+        || { rm -rf "$wt"; e2e_die "cts-deb $PREVIOUS_REV build failed"; }
+    rm -rf "$wt"
+}

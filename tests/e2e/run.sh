@@ -70,33 +70,7 @@ build_deb() { # build_deb OUT [VERSION SOURCE-DIR EXTRA-ENV SERVER-NAME]: EXTRA-
     path=$(cd "$REPO" && cargo run --release -q -- build --config "$cfg/cts.toml" --templates "$REPO" \
         --target "$E2E_SUITE" --out "$out" "${args[@]}") || { rm -rf "$cfg"; e2e_die "cts-deb build failed"; }
     rm -rf "$cfg"
-    printf '%s\n' "$path"
-}
-
-# The previous release, from which the scenario "previous-release" upgrades a serving server: the
-# last commit whose package ran every instance as the one user cts and left epmd and RabbitMQ's
-# distribution port on every address. Built with its own cts-deb and templates (git archive; a
-# clone with history is needed), as version 1.0.0-0.
-PREVIOUS_REV=${CTS_E2E_PREVIOUS_REV:-54c2339}
-build_previous() { # build_previous OUT: prints the .deb's path
-    local out=$1 wt bin
-    wt=$(mktemp -d /tmp/cts-e2e-previous.XXXXXX)
-    git -C "$REPO" archive "$PREVIOUS_REV" | tar -x -C "$wt" \
-        || { rm -rf "$wt"; e2e_die "git archive $PREVIOUS_REV failed (the e2e test needs a clone with history)"; }
-    # its cts-deb, compiled once per revision and kept in the cache (a fresh clone has no target/)
-    bin=$E2E_CACHE/cts-deb-$(git -C "$REPO" rev-parse "$PREVIOUS_REV^{commit}")
-    if [ ! -x "$bin" ]; then
-        e2e_log "building cts-deb $PREVIOUS_REV (the previous release) into $bin"
-        (cd "$wt" && CARGO_TARGET_DIR="$REPO/target/e2e-previous" cargo build --release --locked -q) \
-            || { rm -rf "$wt"; e2e_die "building cts-deb $PREVIOUS_REV failed"; }
-        cp "$REPO/target/e2e-previous/release/cts-deb" "$bin.tmp" && mv "$bin.tmp" "$bin"
-    fi
-    e2e_log "building the previous release's $E2E_SUITE package (cts-deb $PREVIOUS_REV) into $out"
-    sed -i -e 's|CTS_POLL_INTERVAL = "30"|CTS_POLL_INTERVAL = "10"|g' "$wt/examples/cts.toml"
-    "$bin" build --quiet --config "$wt/examples/cts.toml" \
-        --templates "$wt" --target "$E2E_SUITE" --version 1.0.0-0 --out "$out" \
-        || { rm -rf "$wt"; e2e_die "cts-deb $PREVIOUS_REV build failed"; }
-    rm -rf "$wt"
+    printf '%s\n' "${path%%$'\n'*}"    # the set's first line: the common package
 }
 
 # app_with_0002 DIR: the example app copied to DIR, plus migration scans 0002 (a table,
@@ -131,11 +105,30 @@ build_next() {
     build_deb "$dir" "$version" "$app" 'CTS_E2E_RELEASE = "2"' next.example.test
 }
 
+# set_files DEB: DEB's package set on the host: the Python dependencies package DEB depends on
+# (built beside it; none for a package from before the split), then DEB
+set_files() {
+    local deb=$1 deps
+    deps=$(dpkg-deb -f "$deb" Depends | grep -o '[a-z0-9.+-]*-pydeps-[0-9a-f]*' || true)
+    if [ -n "$deps" ]; then
+        ls "$(dirname "$deb")/${deps}"_*.deb || e2e_die "$(basename "$deb") needs $deps, not built beside it"
+    fi
+    echo "$deb"
+}
+
+# deb_set DEB: DEB's package set copied into the chroot's /tmp; prints their paths there
+deb_set() {
+    local f
+    set_files "$1" | while IFS= read -r f; do
+        cp "$f" "$E2E_ROOT/tmp/" && echo "/tmp/$(basename "$f")"
+    done
+}
+
 install_deb() { # install_deb DEB LOG: apt-get install inside the namespace; sets INSTALL_SECONDS
     local deb=$1 log=$2 t1 t2 rc=0
-    cp "$deb" "$E2E_ROOT/tmp/"
+    local -a debs; mapfile -t debs < <(deb_set "$deb")
     t1=$(date +%s.%N)
-    e2e_in apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "/tmp/$(basename "$deb")" \
+    e2e_in apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${debs[@]}" \
         </dev/null >"$log" 2>&1 || rc=$?
     t2=$(date +%s.%N)
     INSTALL_SECONDS=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.1f", b - a}')
@@ -641,14 +634,18 @@ chk_scripts_static() { # sh -n and checkbashisms on the maintainer scripts and s
     return $bad
 }
 
-chk_lintian() { # the release's own lintian, inside the chroot
-    local deb=$1 out rc=0
-    cp "$deb" "$E2E_ROOT/tmp/lintian-$(basename "$deb")"
-    chmod 644 "$E2E_ROOT/tmp/lintian-$(basename "$deb")"
-    out=$(e2e_in runuser -u nobody -- env HOME=/tmp lintian --fail-on error,warning "/tmp/lintian-$(basename "$deb")" 2>&1) || rc=$?
-    rm -f "$E2E_ROOT/tmp/lintian-$(basename "$deb")"
-    echo "--- lintian $(e2e_in dpkg-query -W -f '${Version}' lintian) ($E2E_SUITE) on $(basename "$deb"): exit $rc, ${out:-no tags}" | quote
-    return $rc
+chk_lintian() { # the release's own lintian, inside the chroot, on every package of the set
+    local deb f out rc=0 bad=0
+    for deb in $(set_files "$1"); do
+        f=/tmp/lintian-$(basename "$deb")
+        cp "$deb" "$E2E_ROOT$f" && chmod 644 "$E2E_ROOT$f"
+        rc=0
+        out=$(e2e_in runuser -u nobody -- env HOME=/tmp lintian --fail-on error,warning "$f" 2>&1) || rc=$?
+        rm -f "$E2E_ROOT$f"
+        echo "--- lintian $(e2e_in dpkg-query -W -f '${Version}' lintian) ($E2E_SUITE) on $(basename "$deb"): exit $rc, ${out:-no tags}" | quote
+        [ $rc = 0 ] || bad=1
+    done
+    return $bad
 }
 
 chk_nginx_no_warnings() { # nginx -t with our site enabled: not one [warn] or [emerg] line
@@ -705,6 +702,7 @@ repack_version() {
     (cd "$x/t" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum >DEBIAN/md5sums)
     dpkg-deb --root-owner-group -Zxz -b "$x/t" "$dir/cts-server_${version}_all.deb" >/dev/null
     rm -rf "$x"
+    set_files "$deb" | grep -- -pydeps- | xargs -r cp -t "$dir/"    # its dependencies package
     echo "$dir/cts-server_${version}_all.deb"
 }
 
@@ -733,8 +731,8 @@ all_running() { # every program RUNNING (waits up to 20 s for STARTING ones)
 chk_downgrade_refused() {
     local deb=$1 installed out rc=0
     installed=$(e2e_in dpkg-query -W -f '${Version}' cts-server)
-    cp "$deb" "$E2E_ROOT/tmp/"
-    out=$(e2e_in apt-get install -y --allow-downgrades -o Dpkg::Use-Pty=0 "/tmp/$(basename "$deb")" </dev/null 2>&1) || rc=$?
+    local -a debs; mapfile -t debs < <(deb_set "$deb")
+    out=$(e2e_in apt-get install -y --allow-downgrades -o Dpkg::Use-Pty=0 "${debs[@]}" </dev/null 2>&1) || rc=$?
     echo "$out" | grep -E 'refusing|cts-server:' | quote
     [ $rc != 0 ] || { note "the downgrade was accepted"; return 1; }
     echo "$out" | grep -q 'refusing to downgrade' || { echo "$out" | tail -20 | quote >&2; return 1; }
@@ -775,8 +773,8 @@ chk_remove() {
 chk_reinstall() { # from the config-files state: links and programs come back, same secrets
     local deb=$1 before after log=/tmp/cts-e2e-reinstall.$$
     before=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
-    cp "$deb" "$E2E_ROOT/tmp/"
-    e2e_in apt-get install -y -o Dpkg::Use-Pty=0 "/tmp/$(basename "$deb")" </dev/null >"$log" 2>&1 \
+    local -a debs; mapfile -t debs < <(deb_set "$deb")
+    e2e_in apt-get install -y -o Dpkg::Use-Pty=0 "${debs[@]}" </dev/null >"$log" 2>&1 \
         || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
     rm -f "$log"
     after=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
@@ -835,11 +833,11 @@ host_status() {
 install_under_load() {
     local name=$1 deb=$2 log=$3 rc=0 t1 t2
     shift 3
-    cp "$deb" "$E2E_ROOT/tmp/"
+    local -a debs; mapfile -t debs < <(deb_set "$deb")
     load_start "$name" "$@"
     t1=$(date +%s)
     apt_in "$log" install -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        "/tmp/$(basename "$deb")" || rc=$?
+        "${debs[@]}" || rc=$?
     t2=$(date +%s)
     sleep 5    # the old gunicorn workers finish; the new ones serve
     load_stop "$name"
@@ -905,9 +903,9 @@ chk_reinstall_same() { # apt-get install --reinstall of the installed version, u
     before=$(secrets_sum)
     venv=$(readlink "$E2E_ROOT/var/www/cts/current")
     m1=$(gunicorn_master turkey)
-    cp "$deb" "$E2E_ROOT/tmp/"
+    local -a debs; mapfile -t debs < <(deb_set "$deb")
     load_start reinstall
-    apt_in "$log" install --reinstall "/tmp/$(basename "$deb")" || rc=$?
+    apt_in "$log" install --reinstall "${debs[@]}" || rc=$?
     sleep 3
     load_stop reinstall
     [ $rc = 0 ] || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
@@ -1042,9 +1040,9 @@ chk_upg_running() {
 chk_half_configured() { # the postinst dies half-way (CTS_SERVER_FAIL_AT), dpkg --configure -a finishes
     local deb=$1 log=$E2E_WORK/cts-e2e-half.$$ rc=0 version
     version=$(dpkg-deb -f "$deb" Version)
-    cp "$deb" "$E2E_ROOT/tmp/"
+    local -a debs; mapfile -t debs < <(deb_set "$deb")
     e2e_in env CTS_SERVER_FAIL_AT=migrate apt-get install -y --reinstall -o Dpkg::Use-Pty=0 \
-        "/tmp/$(basename "$deb")" </dev/null >"$log" 2>&1 || rc=$?
+        "${debs[@]}" </dev/null >"$log" 2>&1 || rc=$?
     grep -E "on purpose|half|error processing" "$log" | head -4 | quote
     [ $rc != 0 ] || { note "the injected failure did not fail the postinst"; rm -f "$log"; return 1; }
     [ "$(status_of)" = "$version install ok half-configured" ] || { note "state: $(status_of)"; rm -f "$log"; return 1; }
@@ -1063,8 +1061,8 @@ chk_broken_other_site() { # another site breaks nginx -t: our postinst must not 
     pid=$(cat "$E2E_ROOT/run/nginx.pid")
     printf 'server { listen 127.0.0.1:8081; this_is_no_directive on; }\n' >"$E2E_ROOT/etc/nginx/sites-available/zz-broken"
     ln -sf ../sites-available/zz-broken "$E2E_ROOT/etc/nginx/sites-enabled/zz-broken"
-    cp "$deb" "$E2E_ROOT/tmp/"
-    apt_in "$log" install --reinstall "/tmp/$(basename "$deb")" || rc=$?
+    local -a debs; mapfile -t debs < <(deb_set "$deb")
+    apt_in "$log" install --reinstall "${debs[@]}" || rc=$?
     grep -E 'cts-server-setup: (warning|done)' "$log" | head -3 | quote
     rm -f "$E2E_ROOT/etc/nginx/sites-enabled/zz-broken" "$E2E_ROOT/etc/nginx/sites-available/zz-broken"
     [ $rc = 0 ] || { quote <"$log" | tail -20 >&2; rm -f "$log"; return 1; }
@@ -1351,9 +1349,9 @@ scenario_failures() {
     rel=$(readlink "$E2E_ROOT/var/www/cts/current")
     base=$(applied turkey)
     touch "$E2E_ROOT/tmp/cts-e2e-slow"
-    cp "$slow" "$E2E_ROOT/tmp/"
+    local -a debs; mapfile -t debs < <(deb_set "$slow")
     load_start setup-killed /TR/health/ /JO/health/
-    apt_in "$E2E_WORK/cts-e2e-killed.$$.log" install "/tmp/$(basename "$slow")" &
+    apt_in "$E2E_WORK/cts-e2e-killed.$$.log" install "${debs[@]}" &
     pid=$!
     for i in $(seq 1 240); do
         e2e_in pgrep -f 'manage.py migrate --noinput -v 1' >/dev/null && [ "$(applied turkey)" != "$base" ] && break

@@ -30,6 +30,11 @@ pub fn wheel_cache() -> PathBuf {
         .unwrap_or_else(|| repo_root().join("target").join("test-wheel-cache"))
 }
 
+/// The package cache of the tests (never the user's); tests of reproducibility build without it.
+pub fn package_cache() -> PathBuf {
+    repo_root().join("target").join("test-package-cache")
+}
+
 /// A fluent wrapper over assert_cmd: `.args()`, `.env()`, `.cwd()`, then `.run()`.
 pub struct Test {
     cmd: std::process::Command,
@@ -38,7 +43,9 @@ pub struct Test {
 impl Test {
     pub fn new() -> Self {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("cts-deb"));
-        cmd.env("CTS_DEB_WHEEL_CACHE", wheel_cache()).env_remove("SOURCE_DATE_EPOCH");
+        cmd.env("CTS_DEB_WHEEL_CACHE", wheel_cache())
+            .env("CTS_DEB_PACKAGE_CACHE", package_cache())
+            .env_remove("SOURCE_DATE_EPOCH");
         Test { cmd }
     }
 
@@ -236,8 +243,18 @@ pub fn default_debs() -> Vec<PathBuf> {
         std::fs::create_dir_all(&out).unwrap();
         let stdout = Test::new().args(["build", "--out"]).args([&out]).run().success();
         let debs: Vec<PathBuf> = stdout.lines().map(PathBuf::from).collect();
-        assert_eq!(debs.len(), 2, "one package per default target: {stdout}");
+        assert_eq!(debs.len(), 4, "two packages per default target: {stdout}");
         debs
     })
     .clone()
+}
+
+/// The common packages (`cts-server`) of [`default_debs`], one per target, oldest release first.
+pub fn common_debs() -> Vec<PathBuf> {
+    default_debs().into_iter().filter(|d| !is_pydeps(d)).collect()
+}
+
+/// Whether `deb` is a Python dependencies package (`<name>-pydeps-<key>_1_<arch>.deb`).
+pub fn is_pydeps(deb: &Path) -> bool {
+    deb.file_name().unwrap().to_string_lossy().contains("-pydeps-")
 }

@@ -830,6 +830,51 @@ fn keep_last_retains_the_highest_versions_and_gc_honours_the_grace_period() {
 }
 
 #[test]
+fn keep_last_drops_a_dependencies_package_only_when_no_kept_version_depends_on_it() {
+    let (repo, _) = Repo::new();
+    let d = repo.debs();
+    // each dependencies package built once: publishing it again must be the same bytes
+    let (aaa, bbb) = (
+        mkdeb(&d, "cts-server-pydeps-aaa", "1", "all", "a"),
+        mkdeb(&d, "cts-server-pydeps-bbb", "1", "all", "a"),
+    );
+    let deps = |key: &str| if key == "aaa" { aaa.clone() } else { bbb.clone() };
+    let common = |v: &str, key: &str| {
+        let root = d.join(format!("src-common-{v}"));
+        std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
+        let control = format!(
+            "Package: cts-server\nVersion: {v}\nArchitecture: all\n\
+             Maintainer: CTS tests <tests@cts.invalid>\n\
+             Depends: nginx, cts-server-pydeps-{key} (= 1)\n\
+             Description: test package\n A test package.\n"
+        );
+        std::fs::write(root.join("DEBIAN/control"), control).unwrap();
+        let out = d.join(format!("cts-server_{v}_all.deb"));
+        crate::sh(&format!(
+            "dpkg-deb --root-owner-group --build {} {} >/dev/null",
+            root.display(),
+            out.display()
+        ));
+        out
+    };
+    // 1.0-1 and 1.0-2 share dependencies aaa; 1.0-3 brings bbb.
+    for (v, key) in [("1.0-1", "aaa"), ("1.0-2", "aaa"), ("1.0-3", "bbb")] {
+        repo.publish(&[&common(v, key), &deps(key)], &["--keep-last", "2"]).success();
+    }
+    let seen = verify(&repo.root(), true);
+    assert!(seen["amd64"].contains(&pv("cts-server-pydeps-aaa", "1")), "1.0-2 still needs aaa");
+    assert!(seen["amd64"].contains(&pv("cts-server-pydeps-bbb", "1")), "{seen:?}");
+    // 1.0-4 on bbb too: 1.0-2 leaves, and nothing kept depends on aaa any more.
+    repo.publish(&[&common("1.0-4", "bbb"), &deps("bbb")], &["--keep-last", "2"]).success();
+    let seen = verify(&repo.root(), true);
+    assert!(!seen["amd64"].contains(&pv("cts-server-pydeps-aaa", "1")), "{seen:?}");
+    assert!(seen["amd64"].contains(&pv("cts-server-pydeps-bbb", "1")), "{seen:?}");
+    let removed = repo.gc("0s").success();
+    assert!(removed.contains("cts-server-pydeps-aaa_1_all.deb"), "{removed}");
+    assert!(!removed.contains("cts-server-pydeps-bbb"), "{removed}");
+}
+
+#[test]
 fn two_concurrent_publishers_both_land() {
     let (repo, _) = Repo::new();
     let d = repo.debs();

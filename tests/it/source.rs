@@ -21,6 +21,7 @@ fn git_source_is_checked_out_at_the_ref_and_its_commit_recorded() {
         .args([&out, std::path::Path::new("--target"), std::path::Path::new("bookworm")])
         .run()
         .success();
+    let deb = deb.lines().next().unwrap(); // the common package; its dependencies package follows
     let recorded = sh(&format!(
         "dpkg-deb --fsys-tarfile {} | tar -xO ./usr/share/cts-server/source-commit",
         deb.trim()

@@ -1,0 +1,91 @@
+//! The package cache: finished packages whose file name promises their bytes (the Python
+//! dependencies package, [`crate::plan::Role::PythonDeps`], is named by a digest of its contents),
+//! kept so that a rebuild with unchanged requirements copies the package instead of compressing
+//! the wheelhouse again.
+//!
+//! Layout: `<dir>/<file name>.deb` and `<dir>/<file name>.deb.sha256` (the hex digest written when
+//! it was stored). A lookup hashes the file and uses it only when the digest matches, so a
+//! damaged or tampered entry is rebuilt rather than shipped. Entries appear by rename of a
+//! complete, synced file. The cache is an optimisation: failing to store is a warning, never an
+//! error of the build.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::fsx;
+
+/// A cache directory.
+pub struct DebCache {
+    dir: PathBuf,
+}
+
+impl DebCache {
+    pub fn new(dir: &Path) -> DebCache {
+        DebCache { dir: dir.to_path_buf() }
+    }
+
+    /// The cached package named `file_name`, if present and intact.
+    pub fn lookup(&self, file_name: &str) -> Option<PathBuf> {
+        let path = self.dir.join(file_name);
+        let recorded = fsx::read_to_string(&self.sidecar(file_name)).ok()?;
+        let actual = sha256_of(&path).ok()?;
+        (recorded.trim() == actual).then_some(path)
+    }
+
+    /// Stores a copy of the package `path` under its file name.
+    pub fn store(&self, path: &Path) -> Result<(), fsx::FsError> {
+        let file_name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        fsx::create_dir_all(&self.dir)?;
+        let digest = sha256_of(path)?;
+        let tmp_err = |e| fsx::FsError::new("write", &self.dir, e);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".cts-deb-cache-")
+            .tempfile_in(&self.dir)
+            .map_err(tmp_err)?;
+        std::io::copy(&mut fsx::open(path)?, tmp.as_file_mut()).map_err(tmp_err)?;
+        tmp.as_file().sync_all().map_err(tmp_err)?;
+        let target = self.dir.join(&file_name);
+        tmp.persist(&target).map_err(|e| fsx::FsError::new("rename", &target, e.error))?;
+        let mut side = tempfile::Builder::new()
+            .prefix(".cts-deb-cache-")
+            .tempfile_in(&self.dir)
+            .map_err(tmp_err)?;
+        writeln!(side, "{digest}").map_err(tmp_err)?;
+        let side_path = self.sidecar(&file_name);
+        side.persist(&side_path).map_err(|e| fsx::FsError::new("rename", &side_path, e.error))?;
+        Ok(())
+    }
+
+    fn sidecar(&self, file_name: &str) -> PathBuf {
+        self.dir.join(format!("{file_name}.sha256"))
+    }
+}
+
+fn sha256_of(path: &Path) -> Result<String, fsx::FsError> {
+    let mut f = fsx::open(path)?;
+    let mut h = Sha256::new();
+    std::io::copy(&mut f, &mut h).map_err(|e| fsx::FsError::new("read", path, e))?;
+    Ok(hex::encode(h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::disallowed_methods)]
+    use super::*;
+
+    #[test]
+    fn stores_finds_and_refuses_a_damaged_entry() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deb = tmp.path().join("p-pydeps-abc_1_all.deb");
+        std::fs::write(&deb, b"package bytes").unwrap();
+        let cache = DebCache::new(&tmp.path().join("cache"));
+        assert_eq!(cache.lookup("p-pydeps-abc_1_all.deb"), None);
+        cache.store(&deb).unwrap();
+        let hit = cache.lookup("p-pydeps-abc_1_all.deb").unwrap();
+        assert_eq!(std::fs::read(&hit).unwrap(), b"package bytes");
+        std::fs::write(&hit, b"package bytez").unwrap();
+        assert_eq!(cache.lookup("p-pydeps-abc_1_all.deb"), None, "a damaged entry is not used");
+    }
+}
