@@ -1,7 +1,8 @@
-//! The build pipeline as one call: load the config → resolve the source → for each target
-//! release: prepare its wheelhouse → plan; then write every package. Also `render`, which stops
-//! after planning and writes the rendered templates. Every input of every target is checked (by
-//! the planner) before the output directory is touched.
+//! The build pipeline as one call: load the config → resolve the source (and the requirements
+//! file, which may lie inside it) → for each target release: prepare its wheelhouse → plan; then
+//! write every package. Also `render`, which stops after planning and writes the rendered
+//! templates. Every input of every target is checked (by the planner) before the output
+//! directory is touched.
 
 use std::path::{Path, PathBuf};
 
@@ -72,6 +73,8 @@ struct Loaded {
     config: Config,
     templates: TemplateSet,
     source: SourceTree,
+    /// The checked requirements file, beside the config or inside `source`.
+    requirements: PathBuf,
     _defaults: Option<Defaults>,
 }
 
@@ -96,8 +99,10 @@ fn load(opts: &InputOptions, reporter: &dyn Reporter) -> Result<Loaded> {
         None => TemplateSet::embedded(),
     };
     reporter.info("resolving the application source");
-    let source = source::resolve(&config.source, opts.source.as_deref())?;
-    Ok(Loaded { config, templates, source, _defaults: defaults })
+    let checkout = source::checkout(&config.source, opts.source.as_deref())?;
+    let requirements = config::requirements_file(&config, &checkout.root)?;
+    let source = checkout.list()?;
+    Ok(Loaded { config, templates, source, requirements, _defaults: defaults })
 }
 
 /// The targets to build: `--target` (which must be one of `package.targets`), else all of them.
@@ -136,11 +141,11 @@ fn prepare(
         machine: machine.to_string(),
     };
     let wheelhouse =
-        crate::wheels::prepare(&config.requirements, &opts.wheel_cache, &py_target, reporter)?;
+        crate::wheels::prepare(&loaded.requirements, &opts.wheel_cache, &py_target, reporter)?;
     let wheels = Wheels {
         files: wheelhouse.wheels.iter().map(|w| wheel(w)).collect::<Result<_>>()?,
         pure: wheelhouse.pure,
-        requirements_sha256: hash_file(&config.requirements)?.1,
+        requirements_sha256: hash_file(&loaded.requirements)?.1,
     };
     let sde = std::env::var("SOURCE_DATE_EPOCH").ok();
     let planned = plan::plan(&plan::Inputs {
@@ -148,6 +153,7 @@ fn prepare(
         templates: &loaded.templates,
         source: &loaded.source,
         wheels: &wheels,
+        requirements: &loaded.requirements,
         version: opts.version.as_deref(),
         source_date_epoch: sde.as_deref(),
         host_arch: host_arch(),

@@ -1,6 +1,10 @@
 //! The application source: a directory, or a git repository checked out at a ref into a temporary
 //! directory (the commit is recorded). Lists the files to ship, leaving out what must never be in
 //! a package: dot files and directories (`.git`, `.env`, editor state), `__pycache__`, `*.pyc`.
+//!
+//! Two steps, [`checkout`] then [`Checkout::list`], so that a file the config names inside the
+//! source (`python.requirements_in_source`) is found and refused with its key before the listing
+//! refuses anything else about the tree.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -42,9 +46,18 @@ pub struct SourceTree {
     _checkout: Option<tempfile::TempDir>,
 }
 
-/// Resolves the source: `dir_override` (from `--source`) wins over the config.
-pub fn resolve(spec: &SourceSpec, dir_override: Option<&Path>) -> Result<SourceTree, SourceError> {
-    let (root, commit, checkout) = match (dir_override, spec) {
+/// A source root that exists and is a directory, its files not yet listed.
+#[derive(Debug)]
+pub struct Checkout {
+    pub root: PathBuf,
+    pub commit: Option<String>,
+    tmp: Option<tempfile::TempDir>,
+}
+
+/// Finds the source root, checking a git source out first: `dir_override` (from `--source`)
+/// wins over the config.
+pub fn checkout(spec: &SourceSpec, dir_override: Option<&Path>) -> Result<Checkout, SourceError> {
+    let (root, commit, tmp) = match (dir_override, spec) {
         (Some(dir), _) => (dir.to_path_buf(), None, None),
         (None, SourceSpec::Dir(dir)) => (dir.clone(), None, None),
         (None, SourceSpec::Git { url, git_ref }) => {
@@ -62,14 +75,22 @@ pub fn resolve(spec: &SourceSpec, dir_override: Option<&Path>) -> Result<SourceT
     if !meta.is_dir() {
         return Err(SourceError::Dir { path: root, message: "is not a directory".into() });
     }
-    let files = list(&root)?;
-    if !files.iter().any(|f| f.rel == "manage.py") {
-        return Err(SourceError::Dir {
-            path: root,
-            message: "has no manage.py at its top: expected a Django project".into(),
-        });
+    Ok(Checkout { root, commit, tmp })
+}
+
+impl Checkout {
+    /// Lists the files to ship; the root must hold a Django project (`manage.py`).
+    pub fn list(self) -> Result<SourceTree, SourceError> {
+        let files = list(&self.root)?;
+        if !files.iter().any(|f| f.rel == "manage.py") {
+            return Err(SourceError::Dir {
+                path: self.root,
+                message: "has no manage.py at its top: expected a Django project".into(),
+            });
+        }
+        let Checkout { root, commit, tmp } = self;
+        Ok(SourceTree { root, commit, files, _checkout: tmp })
     }
-    Ok(SourceTree { root, commit, files, _checkout: checkout })
 }
 
 /// Whether a file or directory of this name is left out of a package: dot files and directories,

@@ -4,6 +4,7 @@
 
 mod check;
 mod control;
+mod python;
 pub mod raw;
 mod requirements;
 mod reserved;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use check::version as check_version;
+pub use python::requirements_file;
 pub use resolve::resolve;
 
 /// An invalid configuration: which file, which key, what is wrong.
@@ -48,8 +50,8 @@ pub struct Config {
     pub web: Web,
     pub database: Database,
     pub broker: Broker,
-    /// Absolute path of the pinned requirements file.
-    pub requirements: PathBuf,
+    /// Where the pinned requirements file is ([`requirements_file`] finds it).
+    pub requirements: Requirements,
     pub source: SourceSpec,
 }
 
@@ -148,6 +150,26 @@ pub struct Broker {
     pub local: bool,
     pub host: String,
     pub port: u16,
+}
+
+/// Where the pinned requirements file is.
+#[derive(Debug, Clone, Serialize)]
+pub enum Requirements {
+    /// `python.requirements`: a file beside the config (absolute path), checked on load.
+    File(PathBuf),
+    /// `python.requirements_in_source`: a path relative to the application source root, below
+    /// it; the file is found and checked once the source is resolved.
+    InSource(PathBuf),
+}
+
+impl Requirements {
+    /// The key the operator wrote, for messages.
+    pub fn key(&self) -> &'static str {
+        match self {
+            Requirements::File(_) => python::KEY_FILE,
+            Requirements::InSource(_) => python::KEY_IN_SOURCE,
+        }
+    }
 }
 
 /// Where the application source comes from.

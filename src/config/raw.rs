@@ -126,7 +126,10 @@ pub struct RawBroker {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPython {
-    pub requirements: String,
+    /// A file relative to the config.
+    pub requirements: Option<String>,
+    /// A file relative to the application source root (see `super::python`).
+    pub requirements_in_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,9 +1,10 @@
-//! `python.requirements`, checked before pip runs so that a file pip would refuse under
-//! `--require-hashes` is invalid input (exit 3, naming the line) and not a failed build: every
-//! requirement is pinned (`name[extras]==version [; marker]`) and carries at least one
-//! `--hash=sha256:…` (on its line or its `\` continuation lines). Nested files (`-r`), constraints
-//! (`-c`), editables (`-e`), URL and path requirements and every other pip option are refused: the
-//! file must be the full, hashed closure (another index is pip's own setting, `PIP_INDEX_URL`).
+//! `python.requirements` (or `python.requirements_in_source`), checked before pip runs so that a
+//! file pip would refuse under `--require-hashes` is invalid input (exit 3, naming the line) and
+//! not a failed build: every requirement is pinned (`name[extras]==version [; marker]`) and
+//! carries at least one `--hash=sha256:…` (on its line or its `\` continuation lines). Nested
+//! files (`-r`), constraints (`-c`), editables (`-e`), URL and path requirements and every other
+//! pip option are refused: the file must be the full, hashed closure (another index is pip's own
+//! setting, `PIP_INDEX_URL`).
 
 use super::check::shown;
 

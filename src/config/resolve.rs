@@ -1,26 +1,27 @@
 //! Turns the declared [`RawConfig`] into a checked [`Config`]: defaults filled in, names, ports,
 //! paths and cross-references validated. Nothing is written; the only file-system access is
-//! checking that referenced inputs exist and reading the requirements file. An error names the
-//! key the operator wrote: a value derived from another key (`database.user` from the instance
-//! name) is blamed on that key, with the rule that derived it.
+//! checking that referenced inputs exist and reading the requirements file (one beside the
+//! config; one in the application source waits for the source, see [`super::python`]). An error
+//! names the key the operator wrote: a value derived from another key (`database.user` from the
+//! instance name) is blamed on that key, with the rule that derived it.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::raw::{RawConfig, RawInstance};
 use super::{
-    check, control, requirements, reserved, Broker, Celery, Config, ConfigError, Database,
-    Gunicorn, Instance, InstanceBroker, InstanceDatabase, Package, Project, SourceSpec, Tls, Web,
+    check, control, python, reserved, Broker, Celery, Config, ConfigError, Database, Gunicorn,
+    Instance, InstanceBroker, InstanceDatabase, Package, Project, SourceSpec, Tls, Web,
 };
 use crate::target::Target;
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     file: &'a Path,
     dir: PathBuf,
 }
 
 impl Ctx<'_> {
-    fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    pub(super) fn err(&self, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
         ConfigError { file: self.file.to_path_buf(), key: key.into(), message: message.into() }
     }
 
@@ -28,7 +29,7 @@ impl Ctx<'_> {
         r.map_err(|m| self.err(key, m))
     }
 
-    fn path(&self, p: &str) -> PathBuf {
+    pub(super) fn path(&self, p: &str) -> PathBuf {
         self.dir.join(p)
     }
 }
@@ -72,7 +73,7 @@ pub fn resolve(file: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     }
     let root = format!("/var/www/{project_name}");
     let web = resolve_web(&cx, raw.web, &root, &project_name)?;
-    let requirements = resolve_requirements(&cx, &raw.python.requirements)?;
+    let requirements = python::resolve(&cx, raw.python)?;
     let source = resolve_source(&cx, raw.source)?;
 
     Ok(Config {
@@ -117,26 +118,6 @@ fn resolve_database(cx: &Ctx, d: super::raw::RawDatabase) -> Result<Database, Co
 fn resolve_broker(cx: &Ctx, b: super::raw::RawBroker) -> Result<Broker, ConfigError> {
     let (local, host) = service_host(cx, "broker.host", b.host)?;
     Ok(Broker { local, host, port: port(cx, "broker.port", b.port.unwrap_or(5672))? })
-}
-
-/// `python.requirements`: an existing file of pinned, hashed requirements ([`requirements`]).
-fn resolve_requirements(cx: &Ctx, rel: &str) -> Result<PathBuf, ConfigError> {
-    let key = "python.requirements";
-    let path = cx.path(rel);
-    if !path.is_file() {
-        return Err(cx.err(key, format!("requirements file `{}` does not exist", path.display())));
-    }
-    let text = crate::fsx::read(&path)
-        .map_err(|e| cx.err(key, format!("cannot read `{}`: {}", path.display(), e.source)))?;
-    let text = String::from_utf8(text)
-        .map_err(|_| cx.err(key, format!("`{}` is not UTF-8", path.display())))?;
-    requirements::check(&text).map_err(|bad| {
-        cx.err(
-            key,
-            format!("`{}` line {}: `{}`: {}", path.display(), bad.number, bad.text, bad.reason),
-        )
-    })?;
-    Ok(path)
 }
 
 /// `[source]`: a directory, or a git URL and ref (neither may pass for a git option).

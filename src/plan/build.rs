@@ -7,6 +7,8 @@
 //! entries ([`super::payload`], [`super::docs`]); then the control file, which needs the
 //! entries' Installed-Size.
 
+use std::path::Path;
+
 use serde::Serialize;
 
 use super::control::{self, PackageCtx};
@@ -57,6 +59,8 @@ pub struct Inputs<'a> {
     pub templates: &'a TemplateSet,
     pub source: &'a SourceTree,
     pub wheels: &'a Wheels,
+    /// The checked requirements file ([`crate::config::requirements_file`]).
+    pub requirements: &'a Path,
     /// `--version`, overriding the config and the changelog.
     pub version: Option<&'a str>,
     /// `SOURCE_DATE_EPOCH` as found in the environment.
@@ -178,8 +182,8 @@ fn deps_inputs<'a>(
         arch,
         pure: inputs.wheels.pure,
         wheels: &inputs.wheels.files,
-        requirements: &cfg.requirements,
-        requirements_size: crate::fsx::metadata(&cfg.requirements)?.len(),
+        requirements: inputs.requirements,
+        requirements_size: crate::fsx::metadata(inputs.requirements)?.len(),
         requirements_sha256: &inputs.wheels.requirements_sha256,
     })
 }

@@ -677,3 +677,65 @@ fn wildcard_names_dashed_extensions_and_full_relations_build() {
     let depends = crate::sh(&format!("dpkg-deb -f {deb} Depends"));
     assert!(depends.trim_end().ends_with(", a | b (>= 1.0), libc6:amd64"), "{depends}");
 }
+
+/// Issue 13: `python.requirements_in_source` names a file inside the application source. Its
+/// form is checked on load: relative, no `..`, and not next to `python.requirements`.
+#[test]
+fn r13_requirements_in_source_must_be_a_relative_path_below_the_source() {
+    let key = "requirements = \"cts-app/requirements.txt\"";
+    config_refused(
+        &[(key, "requirements_in_source = \"../cts-app/requirements.txt\"")],
+        &["python.requirements_in_source: `../cts-app/requirements.txt` contains `..`"],
+    );
+    config_refused(
+        &[(key, "requirements_in_source = \"/etc/requirements.txt\"")],
+        &["python.requirements_in_source: `/etc/requirements.txt` is absolute"],
+    );
+    config_refused(
+        &[(key, &format!("{key}\nrequirements_in_source = \"requirements.txt\""))],
+        &["python: give either `requirements`", "or `requirements_in_source`", "not both"],
+    );
+    config_refused(&[(key, "")], &["python: give `requirements`"]);
+}
+
+/// `build --quiet` on the fixture exits 3 with exactly one line on stderr, naming cts.toml and
+/// every needle, and writes nothing (for errors found after the source is resolved).
+fn source_refused(fx: &Fixture, needles: &[&str]) {
+    let cfg = fx.config().display().to_string();
+    let (run, line) = failed_build(fx, &["--quiet"], 3, &[&[cfg.as_str()][..], needles].concat());
+    assert_eq!(run.stderr().lines().count(), 1, "not one line:\n{}", run.stderr());
+    eprintln!("{line}");
+}
+
+/// Once the source is resolved (a git source: checked out), the file must exist in it, and no
+/// symlink may lead out of the tree; each is refused naming the key, before the source's own
+/// listing refuses the symlink.
+#[test]
+fn r13_requirements_in_source_missing_or_behind_a_symlink_out_are_refused() {
+    let key = "requirements = \"cts-app/requirements.txt\"";
+    let fx = Fixture::new();
+    fx.edit_config(key, "requirements_in_source = \"requirements/prod.txt\"");
+    source_refused(
+        &fx,
+        &["python.requirements_in_source: requirements file `requirements/prod.txt` does not \
+           exist in the application source `"],
+    );
+
+    let fx = Fixture::new();
+    let outside = fx.path("outside.txt");
+    std::fs::copy(fx.path("cts-app/requirements.txt"), &outside).unwrap();
+    fx.git_app(&format!(
+        "ln -s {} prod.txt && git add prod.txt && git commit -q -m link",
+        outside.display()
+    ));
+    fx.use_git_source(None);
+    fx.edit_config(key, "requirements_in_source = \"prod.txt\"");
+    source_refused(
+        &fx,
+        &[&format!(
+            "python.requirements_in_source: `prod.txt` leads to `{}` through a symlink, outside \
+             the application source `",
+            std::fs::canonicalize(&outside).unwrap().display()
+        )],
+    );
+}

@@ -170,6 +170,28 @@ impl Fixture {
         std::fs::write(self.config(), text.replacen(from, to, 1)).unwrap();
     }
 
+    /// Makes `cts-app` a git repository with everything committed on `main`, runs the shell
+    /// commands `then` in it (`git` commits as a test user there), and returns the commit of
+    /// HEAD.
+    pub fn git_app(&self, then: &str) -> String {
+        let then = if then.is_empty() { "true" } else { then };
+        let commit = sh(&format!(
+            "cd {} && export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@t.invalid GIT_COMMITTER_NAME=t \
+             GIT_COMMITTER_EMAIL=t@t.invalid && git init -q -b main . && git add -A \
+             && git commit -q -m app && {then} && git rev-parse HEAD",
+            self.path("cts-app").display()
+        ));
+        commit.trim().to_string()
+    }
+
+    /// Points `[source]` at the `cts-app` repository ([`Fixture::git_app`]), at `git_ref` if
+    /// given (else its HEAD).
+    pub fn use_git_source(&self, git_ref: Option<&str>) {
+        let git_ref = git_ref.map(|r| format!("\nref = \"{r}\"")).unwrap_or_default();
+        let url = self.path("cts-app").display().to_string();
+        self.edit_config("path = \"cts-app\"", &format!("git = \"{url}\"{git_ref}"));
+    }
+
     /// A copy of the embedded templates under `<fixture>/templates`.
     pub fn templates(&self) -> PathBuf {
         let t = self.dir.path().join("templates");
