@@ -1,8 +1,8 @@
 //! The build pipeline as one call: load the config → resolve the source (and the requirements
-//! file, which may lie inside it) → for each target release: prepare its wheelhouse → plan; then
-//! write every package. Also `render`, which stops after planning and writes the rendered
-//! templates. Every input of every target is checked (by the planner) before the output
-//! directory is touched.
+//! file, which may lie inside it) → report which commit or directory is packaged as which
+//! version → for each target release: prepare its wheelhouse → plan; then write every package.
+//! Also `render`, which stops after planning and writes the rendered templates. Every input of
+//! every target is checked (by the planner) before the output directory is touched.
 
 use std::path::{Path, PathBuf};
 
@@ -102,7 +102,33 @@ fn load(opts: &InputOptions, reporter: &dyn Reporter) -> Result<Loaded> {
     let checkout = source::checkout(&config.source, opts.source.as_deref())?;
     let requirements = config::requirements_file(&config, &checkout.root)?;
     let source = checkout.list()?;
+    report_version(&config, &templates, &source, opts, reporter)?;
     Ok(Loaded { config, templates, source, requirements, _defaults: defaults })
+}
+
+/// Says which commit (or directory) is packaged as which version and from where, and warns
+/// about tags at the commit that name no version when the tags were consulted.
+fn report_version(
+    config: &Config,
+    templates: &TemplateSet,
+    source: &SourceTree,
+    opts: &InputOptions,
+    reporter: &dyn Reporter,
+) -> Result<()> {
+    let chosen = plan::package_version(config, templates, source, opts.version.as_deref())?;
+    let commit = source.commit.as_deref();
+    if chosen.consulted_tags() {
+        for ignored in &chosen.ignored {
+            reporter.warn(&format!(
+                "tag `{}` at commit {} is not a package version ({}); ignored",
+                ignored.tag,
+                commit.unwrap_or_default(),
+                ignored.reason
+            ));
+        }
+    }
+    reporter.info(&chosen.summary(commit, &source.root));
+    Ok(())
 }
 
 /// The targets to build: `--target` (which must be one of `package.targets`), else all of them.

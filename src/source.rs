@@ -1,6 +1,8 @@
 //! The application source: a directory, or a git repository checked out at a ref into a temporary
-//! directory (the commit is recorded). Lists the files to ship, leaving out what must never be in
-//! a package: dot files and directories (`.git`, `.env`, editor state), `__pycache__`, `*.pyc`.
+//! directory (its commit is recorded in the package; the tags pointing at it may name the
+//! version, see [`crate::plan::package_version`]). Lists the files to ship, leaving out what must
+//! never be in a package: dot files and directories (`.git`, `.env`, editor state),
+//! `__pycache__`, `*.pyc`.
 //!
 //! Two steps, [`checkout`] then [`Checkout::list`], so that a file the config names inside the
 //! source (`python.requirements_in_source`) is found and refused with its key before the listing
@@ -41,7 +43,10 @@ pub struct SourceFile {
 #[derive(Debug)]
 pub struct SourceTree {
     pub root: PathBuf,
+    /// The checked-out commit of a git source.
     pub commit: Option<String>,
+    /// The tags pointing exactly at `commit`, sorted by name; none for a directory.
+    pub tags: Vec<String>,
     pub files: Vec<SourceFile>,
     _checkout: Option<tempfile::TempDir>,
 }
@@ -51,18 +56,19 @@ pub struct SourceTree {
 pub struct Checkout {
     pub root: PathBuf,
     pub commit: Option<String>,
+    pub tags: Vec<String>,
     tmp: Option<tempfile::TempDir>,
 }
 
 /// Finds the source root, checking a git source out first: `dir_override` (from `--source`)
 /// wins over the config.
 pub fn checkout(spec: &SourceSpec, dir_override: Option<&Path>) -> Result<Checkout, SourceError> {
-    let (root, commit, tmp) = match (dir_override, spec) {
+    let (root, git, tmp) = match (dir_override, spec) {
         (Some(dir), _) => (dir.to_path_buf(), None, None),
         (None, SourceSpec::Dir(dir)) => (dir.clone(), None, None),
         (None, SourceSpec::Git { url, git_ref }) => {
-            let (tmp, commit) = checkout_git(url, git_ref)?;
-            (tmp.path().join("src"), Some(commit), Some(tmp))
+            let (tmp, git) = checkout_git(url, git_ref)?;
+            (tmp.path().join("src"), Some(git), Some(tmp))
         }
     };
     let meta = fsx::metadata(&root).map_err(|e| SourceError::Dir {
@@ -75,7 +81,8 @@ pub fn checkout(spec: &SourceSpec, dir_override: Option<&Path>) -> Result<Checko
     if !meta.is_dir() {
         return Err(SourceError::Dir { path: root, message: "is not a directory".into() });
     }
-    Ok(Checkout { root, commit, tmp })
+    let (commit, tags) = git.map_or((None, Vec::new()), |g| (Some(g.commit), g.tags));
+    Ok(Checkout { root, commit, tags, tmp })
 }
 
 impl Checkout {
@@ -88,8 +95,8 @@ impl Checkout {
                 message: "has no manage.py at its top: expected a Django project".into(),
             });
         }
-        let Checkout { root, commit, tmp } = self;
-        Ok(SourceTree { root, commit, files, _checkout: tmp })
+        let Checkout { root, commit, tags, tmp } = self;
+        Ok(SourceTree { root, commit, tags, files, _checkout: tmp })
     }
 }
 
@@ -158,7 +165,13 @@ fn list(root: &Path) -> Result<Vec<SourceFile>, SourceError> {
     Ok(out)
 }
 
-fn checkout_git(url: &str, git_ref: &str) -> Result<(tempfile::TempDir, String), SourceError> {
+/// What a git checkout records: its commit and the tags pointing at it.
+struct GitHead {
+    commit: String,
+    tags: Vec<String>,
+}
+
+fn checkout_git(url: &str, git_ref: &str) -> Result<(tempfile::TempDir, GitHead), SourceError> {
     let err =
         |message: String| SourceError::Git { url: url.into(), git_ref: git_ref.into(), message };
     let tmp = tempfile::Builder::new()
@@ -182,5 +195,8 @@ fn checkout_git(url: &str, git_ref: &str) -> Result<(tempfile::TempDir, String),
     run(&["clone", "--quiet", "--no-checkout", "--", url, &d])?;
     run(&["-C", &d, "-c", "advice.detachedHead=false", "checkout", "--quiet", git_ref])?;
     let commit = run(&["-C", &d, "rev-parse", "HEAD"])?;
-    Ok((tmp, commit))
+    // Annotated tags count too: `--points-at` matches a tag object's target.
+    let tags = run(&["-C", &d, "tag", "--list", "--points-at", &commit])?;
+    let tags = tags.lines().map(str::to_string).collect();
+    Ok((tmp, GitHead { commit, tags }))
 }

@@ -2,10 +2,10 @@
 //! wheelhouse. Pure apart from reading file sizes: nothing is written here, so every input error
 //! surfaces before the output directory is touched.
 //!
-//! [`plan`] takes the steps in order, one call each: the changelog, version and clock; the
-//! template context ([`super::paths`], [`super::control`]); the rendered templates; the data.tar
-//! entries ([`super::payload`], [`super::docs`]); then the control file, which needs the
-//! entries' Installed-Size.
+//! [`plan`] takes the steps in order, one call each: the changelog, version ([`super::version`])
+//! and clock; the template context ([`super::paths`], [`super::control`]); the rendered
+//! templates; the data.tar entries ([`super::payload`], [`super::docs`]); then the control file,
+//! which needs the entries' Installed-Size.
 
 use std::path::Path;
 
@@ -61,7 +61,7 @@ pub struct Inputs<'a> {
     pub wheels: &'a Wheels,
     /// The checked requirements file ([`crate::config::requirements_file`]).
     pub requirements: &'a Path,
-    /// `--version`, overriding the config and the changelog.
+    /// `--version`, overriding the config, the source's tag and the changelog.
     pub version: Option<&'a str>,
     /// `SOURCE_DATE_EPOCH` as found in the environment.
     pub source_date_epoch: Option<&'a str>,
@@ -188,19 +188,16 @@ fn deps_inputs<'a>(
     })
 }
 
-/// The package version: `--version`, else `package.version`, else the changelog's; checked,
-/// then made the target's (`+deb13`, …).
+/// The package version ([`super::version`]), made the target's (`+deb13`, …).
 fn version(inputs: &Inputs, changelog: &Changelog) -> Result<String, PlanError> {
-    let cfg = inputs.config;
-    let origin = &inputs.templates.origin;
-    let (version, version_origin) = match (inputs.version, &cfg.package.version) {
-        (Some(v), _) => (v.to_string(), "--version".to_string()),
-        (None, Some(v)) => (v.clone(), format!("{}: package.version", cfg.file.display())),
-        (None, None) => (changelog.top.version.clone(), format!("{origin}/debian/changelog")),
-    };
-    crate::config::check_version(&version)
-        .map_err(|message| PlanError::Version { origin: version_origin, message })?;
-    Ok(inputs.target.version(&version))
+    let chosen = super::version::checked(
+        inputs.config,
+        &inputs.templates.origin,
+        inputs.source,
+        inputs.version,
+        &changelog.top.version,
+    )?;
+    Ok(inputs.target.version(&chosen.version))
 }
 
 /// The one clock: `SOURCE_DATE_EPOCH` if set, else the changelog's top entry.

@@ -7,7 +7,8 @@
 //!
 //! [`plan`] (in `build`) takes the steps in order; each part lives in a module of
 //! its own: `paths` (where the package puts things), `payload` (the data.tar entries),
-//! `docs` (changelog and copyright) and `control` (the control file and the Depends).
+//! `docs` (changelog and copyright), `control` (the control file and the Depends) and `version`
+//! (the package version and where it came from).
 
 use std::path::PathBuf;
 
@@ -18,10 +19,12 @@ mod paths;
 mod payload;
 mod programs;
 mod pydeps;
+mod version;
 
 pub use build::{plan, Inputs, PlanError, Planned, Role, Wheels};
 pub use programs::{programs, Program, ProgramPaths, Reload};
 pub use pydeps::Wheel;
+pub use version::{package_version, IgnoredTag, PackageVersion, VersionOrigin};
 
 /// Where a regular file's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! Application sources: a git repository at a ref, with its commit recorded, and its own
-//! requirements file.
+//! Application sources: a git repository at a ref, with its commit recorded, its tag as the
+//! package version, and its own requirements file.
 
 use std::path::Path;
 
@@ -38,6 +38,64 @@ fn git_source_is_checked_out_at_the_ref_and_its_commit_recorded() {
     let listing = sh(&format!("dpkg-deb --contents {}", deb.trim()));
     assert!(listing.contains("./usr/share/cts-server/app/manage.py"));
     assert!(!listing.contains("/.git"), "the checkout's .git must not ship");
+}
+
+/// Issue 13: `v1.0` built as the changelog's `1.0.0-1`, the version of the default build with
+/// other bytes. A version tag at the packaged commit now names the version; a tag that names
+/// none is ignored with a warning; the build says which commit it packages as what.
+#[test]
+fn r13_a_version_tag_at_the_commit_names_the_package_version() {
+    let fx = Fixture::new();
+    let commit = fx.git_app("git tag -a -m release v1.2.3 && git tag deployed");
+    fx.use_git_source(None);
+    let out = fx.path("out");
+    let built = run(&fx, "build", &out, &[]);
+    let deb = built.success();
+    let version = sh(&format!("dpkg-deb -f {} Version", deb.trim()));
+    assert_eq!(version.trim(), "1.2.3-1+deb12");
+    assert!(deb.trim().ends_with("/cts-server_1.2.3-1+deb12_all.deb"), "{deb}");
+    let err = built.stderr();
+    let said = format!("cts-deb: packaging commit {commit} (tag v1.2.3) as version 1.2.3-1\n");
+    assert!(err.contains(&said), "{err}");
+    let warned = format!(
+        "cts-deb: warning: tag `deployed` at commit {commit} is not a package version (invalid \
+         version `deployed-1`: version number does not start with digit); ignored\n"
+    );
+    assert!(err.contains(&warned), "{err}");
+
+    // `--version` and `package.version` win over the tag, and the tag is then not consulted.
+    let flagged = run(&fx, "render", &fx.path("flag"), &["--version", "2.0-1"]);
+    flagged.success();
+    assert_eq!(rendered_version(&fx.path("flag")), "2.0-1+deb12");
+    let said = format!("packaging commit {commit} (tag v1.2.3) as version 2.0-1 (from --version)");
+    assert!(flagged.stderr().contains(&said), "{}", flagged.stderr());
+    assert!(!flagged.stderr().contains("warning"), "{}", flagged.stderr());
+    fx.edit_config("name = \"cts-server\"", "name = \"cts-server\"\nversion = \"3.0-1\"");
+    run(&fx, "render", &fx.path("config"), &[]).success();
+    assert_eq!(rendered_version(&fx.path("config")), "3.0-1+deb12");
+}
+
+/// Only a tag pointing exactly at the checked-out commit counts: one commit later the
+/// changelog gives the version again; checked out at the tag, the tag does.
+#[test]
+fn r13_only_a_tag_at_the_checked_out_commit_counts() {
+    let fx = Fixture::new();
+    let head = fx.git_app("git tag v1.2.3 && git commit -q --allow-empty -m later");
+    fx.use_git_source(None);
+    let later = run(&fx, "render", &fx.path("head"), &[]);
+    later.success();
+    assert_eq!(rendered_version(&fx.path("head")), "1.0.0-1+deb12");
+    let said = format!(
+        "packaging commit {head} as version 1.0.0-1 (from debian/changelog: no version tag at \
+         this commit)"
+    );
+    assert!(later.stderr().contains(&said), "{}", later.stderr());
+
+    let git = format!("git = \"{}\"", fx.path("cts-app").display());
+    fx.edit_config(&git, &format!("{git}\nref = \"v1.2.3\""));
+    let tagged = run(&fx, "render", &fx.path("tag"), &[]);
+    tagged.success();
+    assert_eq!(rendered_version(&fx.path("tag")), "1.2.3-1+deb12");
 }
 
 /// Issue 13: `python.requirements_in_source` takes the requirements from the checked-out
