@@ -50,7 +50,8 @@ fn r13_a_version_tag_at_the_commit_names_the_package_version() {
     fx.use_git_source(None);
     let out = fx.path("out");
     let built = run(&fx, "build", &out, &[]);
-    let deb = built.success();
+    let out = built.success();
+    let deb = out.lines().next().unwrap(); // cts-server, then its dependencies package
     let version = sh(&format!("dpkg-deb -f {} Version", deb.trim()));
     assert_eq!(version.trim(), "1.2.3-1+deb12");
     assert!(deb.trim().ends_with("/cts-server_1.2.3-1+deb12_all.deb"), "{deb}");
@@ -110,12 +111,14 @@ fn r13_requirements_come_from_the_git_source() {
         "requirements = \"cts-app/requirements.txt\"",
         "requirements_in_source = \"requirements.txt\"",
     );
-    let deb = run(&fx, "build", &fx.path("out"), &[]).success();
+    let out = run(&fx, "build", &fx.path("out"), &[]).success();
+    // the requirements ship in the dependencies package, the second line
+    let deps = out.lines().nth(1).unwrap();
     let shipped = std::process::Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "dpkg-deb --fsys-tarfile {} | tar -xO ./usr/share/cts-server/requirements.txt",
-            deb.trim()
+            "dpkg-deb --fsys-tarfile {} | tar -xO --wildcards './usr/share/cts-server/pydeps/*/requirements.txt'",
+            deps.trim()
         ))
         .output()
         .unwrap();

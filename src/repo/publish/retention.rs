@@ -87,19 +87,6 @@ fn depended_on(stanza: &str) -> Vec<&str> {
     names
 }
 
-#[cfg(test)]
-mod tests {
-    use super::depended_on;
-
-    #[test]
-    fn relations_are_read_by_name() {
-        let stanza = "Package: cts-server\nPre-Depends: dpkg (>= 1.17)\n\
-                      Depends: nginx (>= 1.25.1), a | b:any,\n cts-server-pydeps-0123 (= 1)\n\
-                      Description: x\n y";
-        assert_eq!(depended_on(stanza), ["dpkg", "nginx", "a", "b", "cts-server-pydeps-0123"]);
-    }
-}
-
 /// Indices into `entries` of all but the `n` highest versions of each (package, arch) pair
 /// that `rows` name.
 fn dropped(n: usize, rows: &[Published1], entries: &[Entry]) -> HashSet<usize> {
@@ -136,5 +123,18 @@ pub(super) fn tombstone_pool_files(
     }
     for e in entries.iter() {
         tombstones.remove(&e.filename);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::depended_on;
+
+    #[test]
+    fn relations_are_read_by_name() {
+        let stanza = "Package: cts-server\nPre-Depends: dpkg (>= 1.17)\n\
+                      Depends: nginx (>= 1.25.1), a | b:any,\n cts-server-pydeps-0123 (= 1)\n\
+                      Description: x\n y";
+        assert_eq!(depended_on(stanza), ["dpkg", "nginx", "a", "b", "cts-server-pydeps-0123"]);
     }
 }
