@@ -75,7 +75,7 @@ pub struct Inputs<'a> {
 pub struct Planned {
     /// The common package (`cts-server`): the application, setup, configuration.
     pub plan: PackagePlan,
-    /// The Python dependencies package ([`super::pydeps`]), which `plan` depends on.
+    /// The Python dependencies package (see the `pydeps` module), which `plan` depends on.
     pub pydeps: PackagePlan,
     pub rendered: Vec<Rendered>,
 }
