@@ -221,19 +221,16 @@ pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result
     let mut staged = Vec::new();
     for p in &prepared {
         for (role, plan) in p.planned.packages() {
-            let from_cache = match (&cache, role) {
-                (Some(c), Role::PythonDeps) => c.lookup(&plan.file_name),
+            let cached = match (&cache, role) {
+                (Some(c), Role::PythonDeps) => from_cache(c, plan, out, reporter)?,
                 _ => None,
             };
-            let deb = match &from_cache {
-                Some(cached) => {
-                    reporter
-                        .info(&format!("{}: unchanged, from the package cache", plan.file_name));
-                    crate::deb::StagedDeb::copy_of(cached, out, &plan.file_name)?
-                }
+            let fresh = cached.is_none();
+            let deb = match cached {
+                Some(deb) => deb,
                 None => crate::deb::stage_deb(plan, out, &Default::default(), reporter)?,
             };
-            staged.push((p, role, plan, deb, from_cache.is_none()));
+            staged.push((p, role, plan, deb, fresh));
         }
     }
     let mut results = Vec::new();
@@ -247,6 +244,27 @@ pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result
         results.push(result_of(p, role, plan, path)?);
     }
     Ok(results)
+}
+
+/// A staged copy of `plan`'s package from the cache, if it is there and the copy's digest is the
+/// one recorded; a damaged entry is reported and rebuilt.
+fn from_cache(
+    cache: &DebCache,
+    plan: &PackagePlan,
+    out: &Path,
+    reporter: &dyn Reporter,
+) -> Result<Option<crate::deb::StagedDeb>> {
+    let Some(entry) = cache.lookup(&plan.file_name) else {
+        return Ok(None);
+    };
+    let (deb, digest) = crate::deb::StagedDeb::copy_of(&entry.path, out, &plan.file_name)?;
+    if digest != entry.sha256 {
+        let path = entry.path.display();
+        reporter.warn(&format!("{path} differs from the digest it was stored with: rebuilding"));
+        return Ok(None); // dropping `deb` deletes the copy
+    }
+    reporter.info(&format!("{}: unchanged, from the package cache", plan.file_name));
+    Ok(Some(deb))
 }
 
 fn result_of(

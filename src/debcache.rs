@@ -4,7 +4,8 @@
 //! the wheelhouse again.
 //!
 //! Layout: `<dir>/<file name>.deb` and `<dir>/<file name>.deb.sha256` (the hex digest written when
-//! it was stored). A lookup hashes the file and uses it only when the digest matches, so a
+//! it was stored). The build hashes the copy it makes (not the cached file before copying, which
+//! could change in between) and uses it only when that digest matches the recorded one, so a
 //! damaged or tampered entry is rebuilt rather than shipped. Entries appear by rename of a
 //! complete, synced file. The cache is an optimisation: failing to store is a warning, never an
 //! error of the build.
@@ -16,6 +17,13 @@ use sha2::{Digest, Sha256};
 
 use crate::fsx;
 
+/// A cache entry: the package and the SHA-256 recorded when it was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cached {
+    pub path: PathBuf,
+    pub sha256: String,
+}
+
 /// A cache directory.
 pub struct DebCache {
     dir: PathBuf,
@@ -26,12 +34,12 @@ impl DebCache {
         DebCache { dir: dir.to_path_buf() }
     }
 
-    /// The cached package named `file_name`, if present and intact.
-    pub fn lookup(&self, file_name: &str) -> Option<PathBuf> {
+    /// The cached package named `file_name` and the digest recorded when it was stored, if both
+    /// are there. The caller checks its copy against the digest.
+    pub fn lookup(&self, file_name: &str) -> Option<Cached> {
         let path = self.dir.join(file_name);
         let recorded = fsx::read_to_string(&self.sidecar(file_name)).ok()?;
-        let actual = sha256_of(&path).ok()?;
-        (recorded.trim() == actual).then_some(path)
+        path.is_file().then(|| Cached { path, sha256: recorded.trim().to_string() })
     }
 
     /// Stores a copy of the package `path` under its file name.
@@ -76,7 +84,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stores_finds_and_refuses_a_damaged_entry() {
+    fn stores_and_finds_with_the_digest_of_what_was_stored() {
         let tmp = tempfile::tempdir().unwrap();
         let deb = tmp.path().join("p-pydeps-abc_1_all.deb");
         std::fs::write(&deb, b"package bytes").unwrap();
@@ -84,8 +92,7 @@ mod tests {
         assert_eq!(cache.lookup("p-pydeps-abc_1_all.deb"), None);
         cache.store(&deb).unwrap();
         let hit = cache.lookup("p-pydeps-abc_1_all.deb").unwrap();
-        assert_eq!(std::fs::read(&hit).unwrap(), b"package bytes");
-        std::fs::write(&hit, b"package bytez").unwrap();
-        assert_eq!(cache.lookup("p-pydeps-abc_1_all.deb"), None, "a damaged entry is not used");
+        assert_eq!(std::fs::read(&hit.path).unwrap(), b"package bytes");
+        assert_eq!(hit.sha256, sha256_of(&deb).unwrap());
     }
 }

@@ -60,16 +60,24 @@ pub struct StagedDeb {
 }
 
 impl StagedDeb {
-    /// Stages a copy of the finished package `from` (a cached one) as `out_dir/file_name`.
-    pub fn copy_of(from: &Path, out_dir: &Path, file_name: &str) -> Result<StagedDeb, DebError> {
+    /// Stages a copy of the finished package `from` (a cached one) as `out_dir/file_name`, and
+    /// returns it with the SHA-256 of the bytes copied (what the caller checks, not `from`,
+    /// which could change after).
+    pub fn copy_of(
+        from: &Path,
+        out_dir: &Path,
+        file_name: &str,
+    ) -> Result<(StagedDeb, String), DebError> {
         let mut src = fsx::open(from)?;
         let mut deb = temp_in(out_dir, ".deb.tmp")?;
         let deb_path = deb.path().to_path_buf();
         let out_err = |source| DebError::WriteOutput { path: deb_path.clone(), source };
-        io::copy(&mut src, deb.as_file_mut()).map_err(out_err)?;
+        let mut hashing = HashingWriter { inner: deb.as_file_mut(), hash: sha2::Sha256::new() };
+        io::copy(&mut src, &mut hashing).map_err(out_err)?;
+        let digest = hex::encode(hashing.hash.finalize());
         deb.as_file().sync_all().map_err(out_err)?;
         set_readable(deb.as_file()).map_err(out_err)?;
-        Ok(StagedDeb { temp: deb, target: out_dir.join(file_name) })
+        Ok((StagedDeb { temp: deb, target: out_dir.join(file_name) }, digest))
     }
 
     /// Renames the package to its final name (replacing a file of that name) and returns it.
@@ -118,6 +126,24 @@ pub fn stage_deb(
     deb.as_file().sync_all().map_err(out_err)?;
     set_readable(deb.as_file()).map_err(out_err)?;
     Ok(StagedDeb { temp: deb, target })
+}
+
+/// Writes through to `inner`, hashing what it writes.
+struct HashingWriter<W> {
+    inner: W,
+    hash: sha2::Sha256,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        sha2::Digest::update(&mut self.hash, &buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 fn temp_in(dir: &Path, suffix: &str) -> Result<NamedTempFile, DebError> {

@@ -102,4 +102,15 @@ fn an_application_release_reuses_the_cached_dependencies_package_byte_for_byte()
         .run()
         .success();
     assert_eq!(sha256(fresh.lines().nth(1).unwrap()), sha256(deps1));
+    // A damaged cache entry is not shipped: the build says so and makes the package again.
+    let name = std::path::Path::new(deps1).file_name().unwrap();
+    let entry = cache.join(name);
+    let mut bytes = std::fs::read(&entry).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&entry, bytes).unwrap();
+    let (third, log) = build("n2", "1.0-4");
+    assert!(log.contains("differs from the digest it was stored with: rebuilding"), "{log}");
+    assert_eq!(sha256(third.lines().nth(1).unwrap()), sha256(deps1));
+    assert_eq!(sha256(&entry.display().to_string()), sha256(deps1), "the entry is stored again");
 }
