@@ -217,7 +217,13 @@ pub fn build(opts: &InputOptions, out: &Path, reporter: &dyn Reporter) -> Result
     if !out.is_dir() {
         fsx::create_dir_all(out)?;
     }
-    let cache = opts.package_cache.as_deref().map(DebCache::new);
+    let cache = opts.package_cache.as_deref().map(DebCache::new).filter(|c| match c.usable() {
+        Ok(()) => true,
+        Err(why) => {
+            reporter.warn(&format!("package cache not used: {why}"));
+            false
+        }
+    });
     let mut staged = Vec::new();
     for p in &prepared {
         for (role, plan) in p.planned.packages() {
@@ -257,7 +263,14 @@ fn from_cache(
     let Some(entry) = cache.lookup(&plan.file_name) else {
         return Ok(None);
     };
-    let (deb, digest) = crate::deb::StagedDeb::copy_of(&entry.path, out, &plan.file_name)?;
+    // A cache that cannot be read (removed meanwhile, another user's file) only costs a rebuild.
+    let (deb, digest) = match crate::deb::StagedDeb::copy_of(&entry.path, out, &plan.file_name) {
+        Ok(copied) => copied,
+        Err(e) => {
+            reporter.warn(&format!("package cache: {e}: rebuilding"));
+            return Ok(None);
+        }
+    };
     if digest != entry.sha256 {
         let path = entry.path.display();
         reporter.warn(&format!("{path} differs from the digest it was stored with: rebuilding"));
@@ -361,7 +374,11 @@ pub fn default_wheel_cache() -> PathBuf {
     base.join("cts-deb").join("wheels")
 }
 
-/// The default package cache: `debs` beside the default wheel cache.
-pub fn default_package_cache() -> PathBuf {
-    default_wheel_cache().with_file_name("debs")
+/// The default package cache: `debs` beside the default wheel cache; none without
+/// `XDG_CACHE_HOME` or `HOME` (never a shared temporary directory anyone could fill first).
+pub fn default_package_cache() -> Option<PathBuf> {
+    if std::env::var_os("XDG_CACHE_HOME").is_none() && std::env::var_os("HOME").is_none() {
+        return None;
+    }
+    Some(default_wheel_cache().with_file_name("debs"))
 }

@@ -66,6 +66,28 @@ impl DebCache {
         Ok(())
     }
 
+    /// Whether the cache may be used: absent (it is created on the first store), or a directory
+    /// (not a symlink) owned by this user that nobody else can write, since a package placed in
+    /// it would ship to every server.
+    pub fn usable(&self) -> Result<(), String> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = match fsx::symlink_metadata(&self.dir) {
+            Err(e) if e.source.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e.to_string()),
+            Ok(m) => m,
+        };
+        if !meta.file_type().is_dir() {
+            return Err("not a directory".into());
+        }
+        if meta.uid() != rustix::process::geteuid().as_raw() {
+            return Err(format!("owned by uid {}, not by this user", meta.uid()));
+        }
+        if meta.mode() & 0o022 != 0 {
+            return Err(format!("writable by others (mode {:o})", meta.mode() & 0o7777));
+        }
+        Ok(())
+    }
+
     fn sidecar(&self, file_name: &str) -> PathBuf {
         self.dir.join(format!("{file_name}.sha256"))
     }
@@ -82,6 +104,23 @@ fn sha256_of(path: &Path) -> Result<String, fsx::FsError> {
 mod tests {
     #![allow(clippy::disallowed_methods)]
     use super::*;
+
+    #[test]
+    fn a_cache_others_can_write_is_not_used() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("cache");
+        let cache = DebCache::new(&dir);
+        assert_eq!(cache.usable(), Ok(()), "absent: created on the first store");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        assert_eq!(cache.usable(), Ok(()));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(cache.usable().unwrap_err().contains("writable by others"));
+        let link = tmp.path().join("link");
+        std::os::unix::fs::symlink(&dir, &link).unwrap();
+        assert_eq!(DebCache::new(&link).usable(), Err("not a directory".into()));
+    }
 
     #[test]
     fn stores_and_finds_with_the_digest_of_what_was_stored() {

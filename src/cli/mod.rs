@@ -71,7 +71,8 @@ pub struct InputArgs {
     /// change [default: $XDG_CACHE_HOME/cts-deb/debs or ~/.cache/cts-deb/debs]
     #[arg(long, value_name = "DIR", env = "CTS_DEB_PACKAGE_CACHE")]
     pub package_cache: Option<PathBuf>,
-    /// Build every package from scratch: neither read nor fill the package cache
+    /// Build every package from scratch: neither read nor fill the package cache (wins over
+    /// --package-cache and CTS_DEB_PACKAGE_CACHE, so that it works with the variable set)
     #[arg(long)]
     pub no_package_cache: bool,
     /// Only this Debian release of package.targets (bookworm, trixie) [default: all of them]
@@ -190,7 +191,7 @@ impl InputArgs {
             wheel_cache: self.wheel_cache.unwrap_or_else(build::default_wheel_cache),
             package_cache: match self.no_package_cache {
                 true => None,
-                false => Some(self.package_cache.unwrap_or_else(build::default_package_cache)),
+                false => self.package_cache.or_else(build::default_package_cache),
             },
             target: self.target,
         }

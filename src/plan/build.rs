@@ -133,8 +133,9 @@ pub fn plan(inputs: &Inputs) -> Result<Planned, PlanError> {
     let deps = deps_inputs(inputs, copyright, deps_arch)?;
     let key = pydeps::key(&deps);
     let pydeps = pydeps::plan(&deps, &key)?;
-    // The application is Python source: the common package fits every architecture.
-    let arch = "all";
+    // The application is Python source, but with impure wheels its Depends name an
+    // architecture's dependencies package: one `all` package per arch would differ in bytes.
+    let arch = deps_arch;
     let mut context = context(inputs, &version, arch, &key);
 
     let instance_ctx: Vec<InstanceCtx<'_, Instance>> =

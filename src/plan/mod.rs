@@ -23,7 +23,7 @@ mod version;
 
 pub use build::{plan, Inputs, PlanError, Planned, Role, Wheels};
 pub use programs::{programs, Program, ProgramPaths, Reload};
-pub use pydeps::Wheel;
+pub use pydeps::{is_deps_of, Wheel};
 pub use version::{package_version, IgnoredTag, PackageVersion, VersionOrigin};
 
 /// Where a regular file's bytes come from.

@@ -79,6 +79,14 @@ pub(super) fn key(d: &DepsInputs) -> String {
     hex::encode(h.finalize())[..12].to_string()
 }
 
+/// Whether `candidate` is a dependencies package of package `name`: `<name>-pydeps-` and a key
+/// of 12 lowercase hex digits (a user's own `<name>-pydeps-tools` is not).
+pub fn is_deps_of(name: &str, candidate: &str) -> bool {
+    candidate.strip_prefix(name).and_then(|rest| rest.strip_prefix("-pydeps-")).is_some_and(|key| {
+        key.len() == 12 && key.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+    })
+}
+
 /// The package's name for `key`.
 pub(super) fn package_name(name: &str, key: &str) -> String {
     format!("{name}-pydeps-{key}")
@@ -211,6 +219,14 @@ mod tests {
         let mut other = inputs(&w, "M <m@x>", "r1");
         other.target = &crate::target::TARGETS[0];
         assert_ne!(base, key(&other));
+    }
+
+    #[test]
+    fn dependencies_packages_are_told_by_a_12_digit_key() {
+        assert!(is_deps_of("cts-server", "cts-server-pydeps-0123456789ab"));
+        assert!(!is_deps_of("cts-server", "cts-server-pydeps-tools"));
+        assert!(!is_deps_of("cts-server", "cts-server-pydeps-0123456789AB"));
+        assert!(!is_deps_of("cts", "cts-server-pydeps-0123456789ab"));
     }
 
     #[test]

@@ -144,15 +144,40 @@ fn version_tag(
     (pick.map(|i| versions.swap_remove(i)), ignored)
 }
 
-/// `v1.2.3` or `1.2.3` → `1.2.3-1`, if that is a version the build accepts.
+/// `v1.2.3` or `1.2.3` → `1.2.3-1`, if that is a version the build accepts. A pre-release
+/// (`v2.0.0-rc1`, `2.0.0rc1`, `2.0b2`) gets `~` (`2.0.0~rc1-1`), so that it sorts below the
+/// release (`2.0.0-1`) as it must, or the release could never be published after it.
 fn tag_version(tag: &str) -> Result<String, String> {
     let upstream = match tag.strip_prefix('v') {
         Some(rest) if rest.starts_with(|c: char| c.is_ascii_digit()) => rest,
         _ => tag,
     };
-    let version = format!("{upstream}-1");
+    let version = format!("{}-1", pre_release_tilde(upstream));
     crate::config::check_version(&version)?;
     Ok(version)
+}
+
+/// `2.0.0-rc1` / `2.0.0.rc1` / `2.0.0rc1` → `2.0.0~rc1`: a pre-release word (`alpha`, `beta`,
+/// `rc`, `pre`, `dev`, `a`, `b`) right after a digit (or after `-`/`.` after a digit) and followed
+/// by a digit or the end. Anything else is returned as it is.
+fn pre_release_tilde(upstream: &str) -> String {
+    const WORDS: [&str; 7] = ["alpha", "beta", "pre", "dev", "rc", "a", "b"];
+    let b = upstream.as_bytes();
+    for i in 1..b.len() {
+        let (start, before) = match b[i - 1] {
+            b'-' | b'.' if i >= 2 && b[i - 2].is_ascii_digit() => (i - 1, i),
+            c if c.is_ascii_digit() => (i, i),
+            _ => continue,
+        };
+        for w in WORDS {
+            let rest = &upstream[before..];
+            let after = rest.strip_prefix(w).map(|r| r.as_bytes().first().copied());
+            if let Some(None | Some(b'0'..=b'9')) = after {
+                return format!("{}~{}", &upstream[..start], rest);
+            }
+        }
+    }
+    upstream.to_string()
 }
 
 impl PackageVersion {
@@ -274,5 +299,17 @@ mod tests {
             with(None, None, &[]).summary(None, root),
             "packaging directory /src/cts-app as version 1.0.0-1 (from debian/changelog)"
         );
+    }
+
+    #[test]
+    fn pre_release_tags_sort_below_the_release() {
+        assert_eq!(tag_version("v2.0.0-rc1").unwrap(), "2.0.0~rc1-1");
+        assert_eq!(tag_version("2.0.0rc1").unwrap(), "2.0.0~rc1-1");
+        assert_eq!(tag_version("v2.0.0.beta2").unwrap(), "2.0.0~beta2-1");
+        assert_eq!(tag_version("v2.0b1").unwrap(), "2.0~b1-1");
+        assert_eq!(tag_version("v1.2.3").unwrap(), "1.2.3-1");
+        assert_eq!(tag_version("v1.2.3-foo").unwrap(), "1.2.3-foo-1");
+        let (rc, release) = (tag_version("v2.0.0-rc1").unwrap(), tag_version("v2.0.0").unwrap());
+        assert!(Version::parse(&rc).unwrap() < Version::parse(&release).unwrap());
     }
 }

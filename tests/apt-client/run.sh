@@ -57,10 +57,11 @@ next_version() { # V K: the revision + K when it is numeric (1.0.0-1 -> 1.0.0-2)
     esac
 }
 
-build_set() { # build_set OUTDIR [VERSION [CONFIG]]: prints the set's paths, cts-server first
-    local out=$1 v=${2:-} cfg=${3:-}
+build_set() { # build_set OUTDIR VERSION CONFIG: prints the set's paths, cts-server first
+    local out=$1 v=$2 cfg=$3
+    [ -f "$cfg" ] || e2e_die "build_set: no config '$cfg'"
     mkdir -p "$out"
-    (cd "$REPO" && cts_deb build -q --target "$E2E_SUITE" --out "$out" ${v:+--version "$v"} ${cfg:+--config "$cfg"}) \
+    (cd "$REPO" && cts_deb build -q --target "$E2E_SUITE" --out "$out" ${v:+--version "$v"} --config "$cfg") \
         || e2e_die "cts-deb build ${v:-(default version)} for $E2E_SUITE failed"
 }
 
@@ -252,14 +253,16 @@ main() {
     chmod 700 "$TMP/keys"
 
     e2e_log "building the cts-server sets N, N+1 (app code changed), N+2 (one requirement changed) with $CTS_DEB_BIN"
-    local set0 set1 set2 deps0 deps2
-    set0=$(build_set "$TMP/debs0" "" "$(config "$TMP/cfg0" 0 0)")
+    local set0 set1 set2 deps0 deps2 cfg0 cfg1 cfg2
+    cfg0=$(config "$TMP/cfg0" 0 0) && cfg1=$(config "$TMP/cfg1" 1 0) && cfg2=$(config "$TMP/cfg2" 1 1) \
+        || e2e_die "could not write the three configs"
+    set0=$(build_set "$TMP/debs0" "" "$cfg0") || e2e_die "building N failed"
     deb0=${set0%%$'\n'*}
     V0=$(dpkg-deb -f "$deb0" Version)
     local base=${V0%+deb*}    # the build appends the release's +debNN to the version it is given
     SFX=${V0#"$base"}
-    set1=$(build_set "$TMP/debs1" "$(next_version "$base" 1)" "$(config "$TMP/cfg1" 1 0)")
-    set2=$(build_set "$TMP/debs2" "$(next_version "$base" 2)" "$(config "$TMP/cfg2" 1 1)")
+    set1=$(build_set "$TMP/debs1" "$(next_version "$base" 1)" "$cfg1") || e2e_die "building N+1 failed"
+    set2=$(build_set "$TMP/debs2" "$(next_version "$base" 2)" "$cfg2") || e2e_die "building N+2 failed"
     deb1=${set1%%$'\n'*}
     deb2=${set2%%$'\n'*}
     V1=$(dpkg-deb -f "$deb1" Version)

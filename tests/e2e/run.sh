@@ -109,6 +109,7 @@ build_next() {
 # (built beside it; none for a package from before the split), then DEB
 set_files() {
     local deb=$1 deps
+    [ -f "$deb" ] || { echo "no such package: $deb" >&2; return 1; }
     deps=$(dpkg-deb -f "$deb" Depends | grep -o '[a-z0-9.+-]*-pydeps-[0-9a-f]*' || true)
     if [ -n "$deps" ]; then
         ls "$(dirname "$deb")/${deps}"_*.deb || e2e_die "$(basename "$deb") needs $deps, not built beside it"
@@ -116,19 +117,24 @@ set_files() {
     echo "$deb"
 }
 
-# deb_set DEB: DEB's package set copied into the chroot's /tmp; prints their paths there
-deb_set() {
-    local f
-    set_files "$1" | while IFS= read -r f; do
-        cp "$f" "$E2E_ROOT/tmp/" && echo "/tmp/$(basename "$f")"
+# stage_set DEB: DEB's package set copied into the chroot's /tmp; sets DEBS to their paths
+# there; fails (so does the check) when the set is incomplete or a copy fails
+stage_set() {
+    local list f
+    DEBS=()
+    list=$(set_files "$1") || return 1
+    for f in $list; do
+        cp "$f" "$E2E_ROOT/tmp/" || return 1
+        DEBS+=("/tmp/$(basename "$f")")
     done
+    [ ${#DEBS[@]} -gt 0 ]
 }
 
 install_deb() { # install_deb DEB LOG: apt-get install inside the namespace; sets INSTALL_SECONDS
     local deb=$1 log=$2 t1 t2 rc=0
-    local -a debs; mapfile -t debs < <(deb_set "$deb")
+    stage_set "$deb" || return 1
     t1=$(date +%s.%N)
-    e2e_in apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${debs[@]}" \
+    e2e_in apt-get install -y --no-install-recommends -o Dpkg::Use-Pty=0 "${DEBS[@]}" \
         </dev/null >"$log" 2>&1 || rc=$?
     t2=$(date +%s.%N)
     INSTALL_SECONDS=$(awk -v a="$t1" -v b="$t2" 'BEGIN {printf "%.1f", b - a}')
@@ -635,8 +641,9 @@ chk_scripts_static() { # sh -n and checkbashisms on the maintainer scripts and s
 }
 
 chk_lintian() { # the release's own lintian, inside the chroot, on every package of the set
-    local deb f out rc=0 bad=0
-    for deb in $(set_files "$1"); do
+    local deb f out rc=0 bad=0 list
+    list=$(set_files "$1") || return 1
+    for deb in $list; do
         f=/tmp/lintian-$(basename "$deb")
         cp "$deb" "$E2E_ROOT$f" && chmod 644 "$E2E_ROOT$f"
         rc=0
@@ -731,8 +738,8 @@ all_running() { # every program RUNNING (waits up to 20 s for STARTING ones)
 chk_downgrade_refused() {
     local deb=$1 installed out rc=0
     installed=$(e2e_in dpkg-query -W -f '${Version}' cts-server)
-    local -a debs; mapfile -t debs < <(deb_set "$deb")
-    out=$(e2e_in apt-get install -y --allow-downgrades -o Dpkg::Use-Pty=0 "${debs[@]}" </dev/null 2>&1) || rc=$?
+    stage_set "$deb" || return 1
+    out=$(e2e_in apt-get install -y --allow-downgrades -o Dpkg::Use-Pty=0 "${DEBS[@]}" </dev/null 2>&1) || rc=$?
     echo "$out" | grep -E 'refusing|cts-server:' | quote
     [ $rc != 0 ] || { note "the downgrade was accepted"; return 1; }
     echo "$out" | grep -q 'refusing to downgrade' || { echo "$out" | tail -20 | quote >&2; return 1; }
@@ -773,8 +780,8 @@ chk_remove() {
 chk_reinstall() { # from the config-files state: links and programs come back, same secrets
     local deb=$1 before after log=/tmp/cts-e2e-reinstall.$$
     before=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
-    local -a debs; mapfile -t debs < <(deb_set "$deb")
-    e2e_in apt-get install -y -o Dpkg::Use-Pty=0 "${debs[@]}" </dev/null >"$log" 2>&1 \
+    stage_set "$deb" || return 1
+    e2e_in apt-get install -y -o Dpkg::Use-Pty=0 "${DEBS[@]}" </dev/null >"$log" 2>&1 \
         || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
     rm -f "$log"
     after=$(cat "$E2E_ROOT"/etc/cts-server/*.env | sha256sum)
@@ -833,11 +840,11 @@ host_status() {
 install_under_load() {
     local name=$1 deb=$2 log=$3 rc=0 t1 t2
     shift 3
-    local -a debs; mapfile -t debs < <(deb_set "$deb")
+    stage_set "$deb" || return 1
     load_start "$name" "$@"
     t1=$(date +%s)
     apt_in "$log" install -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
-        "${debs[@]}" || rc=$?
+        "${DEBS[@]}" || rc=$?
     t2=$(date +%s)
     sleep 5    # the old gunicorn workers finish; the new ones serve
     load_stop "$name"
@@ -903,9 +910,9 @@ chk_reinstall_same() { # apt-get install --reinstall of the installed version, u
     before=$(secrets_sum)
     venv=$(readlink "$E2E_ROOT/var/www/cts/current")
     m1=$(gunicorn_master turkey)
-    local -a debs; mapfile -t debs < <(deb_set "$deb")
+    stage_set "$deb" || return 1
     load_start reinstall
-    apt_in "$log" install --reinstall "${debs[@]}" || rc=$?
+    apt_in "$log" install --reinstall "${DEBS[@]}" || rc=$?
     sleep 3
     load_stop reinstall
     [ $rc = 0 ] || { quote <"$log" | tail -30 >&2; rm -f "$log"; return 1; }
@@ -1040,9 +1047,9 @@ chk_upg_running() {
 chk_half_configured() { # the postinst dies half-way (CTS_SERVER_FAIL_AT), dpkg --configure -a finishes
     local deb=$1 log=$E2E_WORK/cts-e2e-half.$$ rc=0 version
     version=$(dpkg-deb -f "$deb" Version)
-    local -a debs; mapfile -t debs < <(deb_set "$deb")
+    stage_set "$deb" || return 1
     e2e_in env CTS_SERVER_FAIL_AT=migrate apt-get install -y --reinstall -o Dpkg::Use-Pty=0 \
-        "${debs[@]}" </dev/null >"$log" 2>&1 || rc=$?
+        "${DEBS[@]}" </dev/null >"$log" 2>&1 || rc=$?
     grep -E "on purpose|half|error processing" "$log" | head -4 | quote
     [ $rc != 0 ] || { note "the injected failure did not fail the postinst"; rm -f "$log"; return 1; }
     [ "$(status_of)" = "$version install ok half-configured" ] || { note "state: $(status_of)"; rm -f "$log"; return 1; }
@@ -1061,8 +1068,8 @@ chk_broken_other_site() { # another site breaks nginx -t: our postinst must not 
     pid=$(cat "$E2E_ROOT/run/nginx.pid")
     printf 'server { listen 127.0.0.1:8081; this_is_no_directive on; }\n' >"$E2E_ROOT/etc/nginx/sites-available/zz-broken"
     ln -sf ../sites-available/zz-broken "$E2E_ROOT/etc/nginx/sites-enabled/zz-broken"
-    local -a debs; mapfile -t debs < <(deb_set "$deb")
-    apt_in "$log" install --reinstall "${debs[@]}" || rc=$?
+    stage_set "$deb" || return 1
+    apt_in "$log" install --reinstall "${DEBS[@]}" || rc=$?
     grep -E 'cts-server-setup: (warning|done)' "$log" | head -3 | quote
     rm -f "$E2E_ROOT/etc/nginx/sites-enabled/zz-broken" "$E2E_ROOT/etc/nginx/sites-available/zz-broken"
     [ $rc = 0 ] || { quote <"$log" | tail -20 >&2; rm -f "$log"; return 1; }
@@ -1349,9 +1356,9 @@ scenario_failures() {
     rel=$(readlink "$E2E_ROOT/var/www/cts/current")
     base=$(applied turkey)
     touch "$E2E_ROOT/tmp/cts-e2e-slow"
-    local -a debs; mapfile -t debs < <(deb_set "$slow")
+    stage_set "$slow" || return 1
     load_start setup-killed /TR/health/ /JO/health/
-    apt_in "$E2E_WORK/cts-e2e-killed.$$.log" install "${debs[@]}" &
+    apt_in "$E2E_WORK/cts-e2e-killed.$$.log" install "${DEBS[@]}" &
     pid=$!
     for i in $(seq 1 240); do
         e2e_in pgrep -f 'manage.py migrate --noinput -v 1' >/dev/null && [ "$(applied turkey)" != "$base" ] && break

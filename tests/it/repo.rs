@@ -835,10 +835,10 @@ fn keep_last_drops_a_dependencies_package_only_when_no_kept_version_depends_on_i
     let d = repo.debs();
     // each dependencies package built once: publishing it again must be the same bytes
     let (aaa, bbb) = (
-        mkdeb(&d, "cts-server-pydeps-aaa", "1", "all", "a"),
-        mkdeb(&d, "cts-server-pydeps-bbb", "1", "all", "a"),
+        mkdeb(&d, "cts-server-pydeps-aaaaaaaaaaaa", "1", "all", "a"),
+        mkdeb(&d, "cts-server-pydeps-bbbbbbbbbbbb", "1", "all", "a"),
     );
-    let deps = |key: &str| if key == "aaa" { aaa.clone() } else { bbb.clone() };
+    let deps = |key: &str| if key == "aaaaaaaaaaaa" { aaa.clone() } else { bbb.clone() };
     let common = |v: &str, key: &str| {
         let root = d.join(format!("src-common-{v}"));
         std::fs::create_dir_all(root.join("DEBIAN")).unwrap();
@@ -858,20 +858,26 @@ fn keep_last_drops_a_dependencies_package_only_when_no_kept_version_depends_on_i
         out
     };
     // 1.0-1 and 1.0-2 share dependencies aaa; 1.0-3 brings bbb.
-    for (v, key) in [("1.0-1", "aaa"), ("1.0-2", "aaa"), ("1.0-3", "bbb")] {
+    for (v, key) in
+        [("1.0-1", "aaaaaaaaaaaa"), ("1.0-2", "aaaaaaaaaaaa"), ("1.0-3", "bbbbbbbbbbbb")]
+    {
         repo.publish(&[&common(v, key), &deps(key)], &["--keep-last", "2"]).success();
     }
     let seen = verify(&repo.root(), true);
-    assert!(seen["amd64"].contains(&pv("cts-server-pydeps-aaa", "1")), "1.0-2 still needs aaa");
-    assert!(seen["amd64"].contains(&pv("cts-server-pydeps-bbb", "1")), "{seen:?}");
+    assert!(
+        seen["amd64"].contains(&pv("cts-server-pydeps-aaaaaaaaaaaa", "1")),
+        "1.0-2 still needs aaa"
+    );
+    assert!(seen["amd64"].contains(&pv("cts-server-pydeps-bbbbbbbbbbbb", "1")), "{seen:?}");
     // 1.0-4 on bbb too: 1.0-2 leaves, and nothing kept depends on aaa any more.
-    repo.publish(&[&common("1.0-4", "bbb"), &deps("bbb")], &["--keep-last", "2"]).success();
+    repo.publish(&[&common("1.0-4", "bbbbbbbbbbbb"), &deps("bbbbbbbbbbbb")], &["--keep-last", "2"])
+        .success();
     let seen = verify(&repo.root(), true);
-    assert!(!seen["amd64"].contains(&pv("cts-server-pydeps-aaa", "1")), "{seen:?}");
-    assert!(seen["amd64"].contains(&pv("cts-server-pydeps-bbb", "1")), "{seen:?}");
+    assert!(!seen["amd64"].contains(&pv("cts-server-pydeps-aaaaaaaaaaaa", "1")), "{seen:?}");
+    assert!(seen["amd64"].contains(&pv("cts-server-pydeps-bbbbbbbbbbbb", "1")), "{seen:?}");
     let removed = repo.gc("0s").success();
-    assert!(removed.contains("cts-server-pydeps-aaa_1_all.deb"), "{removed}");
-    assert!(!removed.contains("cts-server-pydeps-bbb"), "{removed}");
+    assert!(removed.contains("cts-server-pydeps-aaaaaaaaaaaa_1_all.deb"), "{removed}");
+    assert!(!removed.contains("cts-server-pydeps-bbbbbbbbbbbb"), "{removed}");
 }
 
 #[test]

@@ -47,8 +47,8 @@ fn remove_indices(entries: &mut Vec<Entry>, indices: &HashSet<usize>, removed: &
 /// Indices of the dependencies packages (`<P>-pydeps-<key>`, `P` named by `rows`) that no entry
 /// of `entries` depends on.
 fn orphaned_deps(rows: &[Published1], entries: &[Entry]) -> HashSet<usize> {
-    let prefixes: HashSet<String> = rows.iter().map(|r| format!("{}-pydeps-", r.package)).collect();
-    let is_deps = |name: &str| prefixes.iter().any(|p| name.starts_with(p.as_str()));
+    let names: HashSet<&str> = rows.iter().map(|r| r.package.as_str()).collect();
+    let is_deps = |name: &str| names.iter().any(|p| crate::plan::is_deps_of(p, name));
     let wanted: HashSet<&str> = entries.iter().flat_map(|e| depended_on(&e.stanza)).collect();
     entries
         .iter()
